@@ -1,0 +1,67 @@
+"""The composition root: Settings → engine → session factory → event bus → apps.
+
+The only module that builds long-lived objects. Nothing imports it except the console
+script entry and the ASGI factory string used by ``chanli serve``.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from chanli.core.config import Settings
+from chanli.core.db import SYSTEM, Actor, UnitOfWork, make_engine, make_session_factory, session_scope
+from chanli.core.events import EventBus
+from chanli.schema import load_all_tables
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+__all__ = ["Container", "build", "create_app", "create_app_from_env", "main"]
+
+
+@dataclass
+class Container:
+    """Everything a shell needs, built once per process (or per test)."""
+
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    bus: EventBus = field(default_factory=EventBus)
+
+    def uow(self, actor: Actor = SYSTEM) -> UnitOfWork:
+        return UnitOfWork(self.session_factory, actor=actor, dispatch=self.bus.dispatch)
+
+    def read(self) -> AbstractContextManager[Session]:
+        return session_scope(self.session_factory)
+
+
+def build(settings: Settings | None = None, *, engine: Engine | None = None,
+          session_factory: sessionmaker[Session] | None = None) -> Container:
+    settings = settings or Settings()
+    load_all_tables()
+    engine = engine or make_engine(settings)
+    return Container(settings, engine, session_factory or make_session_factory(engine))
+
+
+def create_app(container: Container) -> FastAPI:
+    from chanli.web.app import build_app
+
+    return build_app(container)
+
+
+def create_app_from_env() -> FastAPI:
+    """ASGI factory for ``uvicorn --factory chanli.bootstrap:create_app_from_env``."""
+    return create_app(build())
+
+
+def main() -> None:
+    from chanli.cli import run
+
+    os.environ.setdefault("PYTHONIOENCODING", "utf-8")
+    run(build_container=build)
