@@ -61,10 +61,11 @@ def pg_database() -> Iterator[str]:
     try:
         with admin.connect() as c:
             c.execute(text("SELECT 1"))
-    except Exception as exc:  # noqa: BLE001 - any failure to connect means "no server here"
+    except Exception as exc:
         admin.dispose()
-        skip_or_fail(f"no PostgreSQL server answers at {make_url(PG_ADMIN_URL).render_as_string()}: "
-                     f"{type(exc).__name__}")
+        skip_or_fail(
+            f"no PostgreSQL server answers at {make_url(PG_ADMIN_URL).render_as_string()}: {type(exc).__name__}"
+        )
     name = f"chanli_test_{uuid.uuid4().hex[:10]}"
     with admin.connect() as c:
         c.execute(text(f'CREATE DATABASE "{name}"'))

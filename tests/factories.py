@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from chanli.core.auth import Role
+from chanli.core.auth import Role, hash_password
 from chanli.core.db import UnitOfWork
 from chanli.crm import model as crm
 from chanli.crm import service as crm_service
@@ -19,45 +19,95 @@ from chanli.org import service as org_service
 _seq = itertools.count(1)
 
 PASSWORD = "test-pass-123"
+_HASH: list[str] = []
+
+
+def password_hash() -> str:
+    """The argon2 hash of ``PASSWORD``, computed once: hashing is deliberately slow."""
+    if not _HASH:
+        _HASH.append(hash_password(PASSWORD))
+    return _HASH[0]
 
 
 def nxt() -> int:
     return next(_seq)
 
 
-def create_team(uow: UnitOfWork, name: str | None = None, *, parent_id: int | None = None,
-                kind: TeamKind = TeamKind.TEAM, external_id: str | None = None) -> int:
-    team = org_service.create_team(uow, TeamDraft(name=name or f"团队{nxt()}", kind=kind, parent_id=parent_id,
-                                                  external_id=external_id))
+def create_team(
+    uow: UnitOfWork,
+    name: str | None = None,
+    *,
+    parent_id: int | None = None,
+    kind: TeamKind = TeamKind.TEAM,
+    external_id: str | None = None,
+) -> int:
+    team = org_service.create_team(
+        uow, TeamDraft(name=name or f"团队{nxt()}", kind=kind, parent_id=parent_id, external_id=external_id)
+    )
     return team.id
 
 
-def create_person(uow: UnitOfWork, team_id: int | None, name: str | None = None, *,
-                  job_role: JobRole = JobRole.REP, tier: Tier = Tier.CORE, manager_id: int | None = None,
-                  hire_date: date = date(2024, 3, 1), external_id: str | None = None) -> int:
-    person = org_service.create_person(uow, PersonDraft(
-        name=name or f"销售{nxt()}", team_id=team_id, job_role=job_role, tier=tier, manager_id=manager_id,
-        hire_date=hire_date, external_id=external_id))
+def create_person(
+    uow: UnitOfWork,
+    team_id: int | None,
+    name: str | None = None,
+    *,
+    job_role: JobRole = JobRole.REP,
+    tier: Tier = Tier.CORE,
+    manager_id: int | None = None,
+    hire_date: date = date(2024, 3, 1),
+    external_id: str | None = None,
+) -> int:
+    person = org_service.create_person(
+        uow,
+        PersonDraft(
+            name=name or f"销售{nxt()}",
+            team_id=team_id,
+            job_role=job_role,
+            tier=tier,
+            manager_id=manager_id,
+            hire_date=hire_date,
+            external_id=external_id,
+        ),
+    )
     return person.id
 
 
 def create_user(uow: UnitOfWork, role: Role, person_id: int | None = None, username: str | None = None) -> str:
     username = username or f"{role.value}{nxt()}"
-    org_service.add_user(uow, username=username, password=PASSWORD, role=role, person_id=person_id,
-                         display_name=username)
+    org_service.add_user(
+        uow,
+        username=username,
+        password=PASSWORD,
+        role=role,
+        person_id=person_id,
+        display_name=username,
+        password_hash=password_hash(),
+    )
     return username
 
 
 def create_account(uow: UnitOfWork, owner_id: int | None, name: str | None = None, **kw: Any) -> int:
-    draft = crm.AccountDraft(name=name or f"客户{nxt()}", owner_id=owner_id,
-                             external_id=kw.pop("external_id", f"ACC-{nxt()}"), **kw)
+    draft = crm.AccountDraft(
+        name=name or f"客户{nxt()}", owner_id=owner_id, external_id=kw.pop("external_id", f"ACC-{nxt()}"), **kw
+    )
     return crm_service.upsert_accounts(uow, [draft]).ids[0]
 
 
-def create_order(uow: UnitOfWork, account_id: int, owner_id: int, amount: str | Decimal, *,
-                 signed_on: date = date(2026, 10, 15), status: str = "active") -> int:
+def create_order(
+    uow: UnitOfWork,
+    account_id: int,
+    owner_id: int,
+    amount: str | Decimal,
+    *,
+    signed_on: date = date(2026, 10, 15),
+    status: str = "active",
+) -> int:
     draft = crm.OrderDraft(
-        account_id=account_id, owner_id=owner_id, signed_on=signed_on, status=status,
+        account_id=account_id,
+        owner_id=owner_id,
+        signed_on=signed_on,
+        status=status,
         lines=(crm.OrderLineDraft(quantity=Decimal(1), list_price=Decimal(amount)),),
         external_id=f"ORD-{nxt()}",
     )
@@ -65,23 +115,45 @@ def create_order(uow: UnitOfWork, account_id: int, owner_id: int, amount: str | 
 
 
 def create_payment(uow: UnitOfWork, order_id: int, amount: str | Decimal, received_on: date) -> int:
-    return crm_service.upsert_payments(uow, [crm.PaymentDraft(order_id=order_id, amount=Decimal(amount),
-                                                              received_on=received_on,
-                                                              external_id=f"PAY-{nxt()}")]).ids[0]
+    return crm_service.upsert_payments(
+        uow,
+        [
+            crm.PaymentDraft(
+                order_id=order_id, amount=Decimal(amount), received_on=received_on, external_id=f"PAY-{nxt()}"
+            )
+        ],
+    ).ids[0]
 
 
-def create_opportunity(uow: UnitOfWork, owner_id: int, account_id: int | None = None, *, amount: str = "100000",
-                       stage: str = "discovery", created_on: date = date(2026, 9, 1)) -> int:
-    draft = crm.OpportunityDraft(name=f"商机{nxt()}", created_on=created_on, owner_id=owner_id,
-                                 account_id=account_id, stage=stage, amount=Decimal(amount),
-                                 external_id=f"OPP-{nxt()}")
+def create_opportunity(
+    uow: UnitOfWork,
+    owner_id: int,
+    account_id: int | None = None,
+    *,
+    amount: str = "100000",
+    stage: str = "discovery",
+    created_on: date = date(2026, 9, 1),
+) -> int:
+    draft = crm.OpportunityDraft(
+        name=f"商机{nxt()}",
+        created_on=created_on,
+        owner_id=owner_id,
+        account_id=account_id,
+        stage=stage,
+        amount=Decimal(amount),
+        external_id=f"OPP-{nxt()}",
+    )
     return crm_service.upsert_opportunities(uow, [draft]).ids[0]
 
 
 def create_lead(uow: UnitOfWork, owner_id: int | None = None, **kw: Any) -> int:
-    draft = crm.LeadDraft(company_name=kw.pop("company_name", f"线索公司{nxt()}"),
-                          received_at=kw.pop("received_at", datetime(2026, 10, 8, 2, 0, tzinfo=UTC)),
-                          owner_id=owner_id, external_id=f"LEAD-{nxt()}", **kw)
+    draft = crm.LeadDraft(
+        company_name=kw.pop("company_name", f"线索公司{nxt()}"),
+        received_at=kw.pop("received_at", datetime(2026, 10, 8, 2, 0, tzinfo=UTC)),
+        owner_id=owner_id,
+        external_id=f"LEAD-{nxt()}",
+        **kw,
+    )
     return crm_service.upsert_leads(uow, [draft]).ids[0]
 
 

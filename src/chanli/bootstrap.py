@@ -41,8 +41,12 @@ class Container:
         return session_scope(self.session_factory)
 
 
-def build(settings: Settings | None = None, *, engine: Engine | None = None,
-          session_factory: sessionmaker[Session] | None = None) -> Container:
+def build(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    session_factory: sessionmaker[Session] | None = None,
+) -> Container:
     settings = settings or Settings()
     load_all_tables()
     engine = engine or make_engine(settings)

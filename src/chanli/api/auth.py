@@ -93,8 +93,13 @@ def create_user(body: UserCreate, request: Request, principal: CurrentPrincipal)
     require(principal, "users.manage")
     with uow_for(request, principal) as uow:
         user = org_service.add_user(
-            uow, username=body.username, password=body.password, role=body.role,
-            display_name=body.display_name, person_id=body.person_id, email=body.email,
+            uow,
+            username=body.username,
+            password=body.password,
+            role=body.role,
+            display_name=body.display_name,
+            person_id=body.person_id,
+            email=body.email,
         )
         uow.commit()
         return UserRead(id=user.id, username=user.username, role=user.role, person_id=user.person_id)

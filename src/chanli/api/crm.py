@@ -195,12 +195,25 @@ Offset = Annotated[int, Query(ge=0)]
 
 
 @router.get("/accounts", response_model=list[AccountRead])
-def list_accounts(session: ReadSession, principal: CurrentPrincipal, grade: model.Grade | None = None,
-                  search: str | None = None, owner_id: int | None = None, limit: Limit = 200,
-                  offset: Offset = 0) -> list[AccountRead]:
+def list_accounts(
+    session: ReadSession,
+    principal: CurrentPrincipal,
+    grade: model.Grade | None = None,
+    search: str | None = None,
+    owner_id: int | None = None,
+    limit: Limit = 200,
+    offset: Offset = 0,
+) -> list[AccountRead]:
     require(principal, "crm.read")
-    rows = queries.list_accounts(session, principal, grade=grade.value if grade else None, search=search,
-                                 owner_id=owner_id, limit=limit, offset=offset)
+    rows = queries.list_accounts(
+        session,
+        principal,
+        grade=grade.value if grade else None,
+        search=search,
+        owner_id=owner_id,
+        limit=limit,
+        offset=offset,
+    )
     return [AccountRead.model_validate(r, from_attributes=True) for r in rows]
 
 
@@ -216,8 +229,9 @@ def _own_or_scoped(session: ReadSession, principal: Principal, owner_id: int | N
 
 
 @router.post("/accounts", response_model=AccountRead, status_code=201)
-def create_account(body: AccountCreate, request: Request, session: ReadSession,
-                   principal: CurrentPrincipal) -> AccountRead:
+def create_account(
+    body: AccountCreate, request: Request, session: ReadSession, principal: CurrentPrincipal
+) -> AccountRead:
     require(principal, "crm.write")
     owner = _own_or_scoped(session, principal, body.owner_id)
     data = body.model_dump()
@@ -232,11 +246,18 @@ def create_account(body: AccountCreate, request: Request, session: ReadSession,
 
 
 @router.get("/leads", response_model=list[LeadRead])
-def list_leads(session: ReadSession, principal: CurrentPrincipal, status: model.LeadStatus | None = None,
-               source: str | None = None, limit: Limit = 200, offset: Offset = 0) -> list[LeadRead]:
+def list_leads(
+    session: ReadSession,
+    principal: CurrentPrincipal,
+    status: model.LeadStatus | None = None,
+    source: str | None = None,
+    limit: Limit = 200,
+    offset: Offset = 0,
+) -> list[LeadRead]:
     require(principal, "crm.read")
-    rows = queries.list_leads(session, principal, status=status.value if status else None, source=source,
-                              limit=limit, offset=offset)
+    rows = queries.list_leads(
+        session, principal, status=status.value if status else None, source=source, limit=limit, offset=offset
+    )
     return [LeadRead.model_validate(r, from_attributes=True) for r in rows]
 
 
@@ -244,7 +265,9 @@ def list_leads(session: ReadSession, principal: CurrentPrincipal, status: model.
 def create_lead(body: LeadCreate, request: Request, session: ReadSession, principal: CurrentPrincipal) -> LeadRead:
     require(principal, "crm.write")
     data = body.model_dump()
-    data["owner_id"] = _own_or_scoped(session, principal, body.owner_id) if body.owner_id or principal.person_id else None
+    data["owner_id"] = (
+        _own_or_scoped(session, principal, body.owner_id) if body.owner_id or principal.person_id else None
+    )
     with uow_for(request, principal) as uow:
         done = service.upsert_leads(uow, [model.LeadDraft(received_at=datetime.now(UTC), **data)])
         uow.commit()
@@ -253,12 +276,27 @@ def create_lead(body: LeadCreate, request: Request, session: ReadSession, princi
 
 
 @router.get("/opportunities", response_model=list[OpportunityRead])
-def list_opportunities(session: ReadSession, principal: CurrentPrincipal, stage: str | None = None,
-                       status: model.OpportunityStatus | None = None, owner_id: int | None = None,
-                       search: str | None = None, limit: Limit = 200, offset: Offset = 0) -> list[OpportunityRead]:
+def list_opportunities(
+    session: ReadSession,
+    principal: CurrentPrincipal,
+    stage: str | None = None,
+    status: model.OpportunityStatus | None = None,
+    owner_id: int | None = None,
+    search: str | None = None,
+    limit: Limit = 200,
+    offset: Offset = 0,
+) -> list[OpportunityRead]:
     require(principal, "crm.read")
-    rows = queries.list_opportunities(session, principal, stage=stage, status=status.value if status else None,
-                                      owner_id=owner_id, search=search, limit=limit, offset=offset)
+    rows = queries.list_opportunities(
+        session,
+        principal,
+        stage=stage,
+        status=status.value if status else None,
+        owner_id=owner_id,
+        search=search,
+        limit=limit,
+        offset=offset,
+    )
     return [OpportunityRead.model_validate(r, from_attributes=True) for r in rows]
 
 
@@ -272,8 +310,9 @@ def get_opportunity(opportunity_id: int, session: ReadSession, principal: Curren
 
 
 @router.post("/opportunities", response_model=OpportunityRead, status_code=201)
-def create_opportunity(body: OpportunityCreate, request: Request, session: ReadSession,
-                       principal: CurrentPrincipal) -> OpportunityRead:
+def create_opportunity(
+    body: OpportunityCreate, request: Request, session: ReadSession, principal: CurrentPrincipal
+) -> OpportunityRead:
     require(principal, "crm.write")
     data = body.model_dump()
     data["owner_id"] = _own_or_scoped(session, principal, body.owner_id)
@@ -286,14 +325,22 @@ def create_opportunity(body: OpportunityCreate, request: Request, session: ReadS
 
 
 @router.post("/opportunities/{opportunity_id}/stage", response_model=OpportunityRead)
-def move_stage(opportunity_id: int, body: StageMove, request: Request, session: ReadSession,
-               principal: CurrentPrincipal) -> OpportunityRead:
+def move_stage(
+    opportunity_id: int, body: StageMove, request: Request, session: ReadSession, principal: CurrentPrincipal
+) -> OpportunityRead:
     require(principal, "crm.write")
     if queries.get_opportunity(session, principal, opportunity_id) is None:
         raise NotFound(f"opportunity {opportunity_id} does not exist")
     with uow_for(request, principal) as uow:
-        service.move_stage(uow, opportunity_id, body.to_stage, at=datetime.now(UTC), by_person_id=principal.person_id,
-                           lost_reason=body.lost_reason, note=body.note)
+        service.move_stage(
+            uow,
+            opportunity_id,
+            body.to_stage,
+            at=datetime.now(UTC),
+            by_person_id=principal.person_id,
+            lost_reason=body.lost_reason,
+            note=body.note,
+        )
         uow.commit()
     detail = queries.get_opportunity(session, principal, opportunity_id)
     assert detail is not None
@@ -306,9 +353,13 @@ def create_order(body: OrderCreate, request: Request, session: ReadSession, prin
     owner = _own_or_scoped(session, principal, body.owner_id)
     assert owner is not None
     draft = model.OrderDraft(
-        account_id=body.account_id, owner_id=owner, signed_on=body.signed_on,
+        account_id=body.account_id,
+        owner_id=owner,
+        signed_on=body.signed_on,
         lines=tuple(model.OrderLineDraft(**ln.model_dump()) for ln in body.lines),
-        opportunity_id=body.opportunity_id, is_renewal=body.is_renewal, payment_due_on=body.payment_due_on,
+        opportunity_id=body.opportunity_id,
+        is_renewal=body.is_renewal,
+        payment_due_on=body.payment_due_on,
         external_id=body.external_id,
     )
     with uow_for(request, principal) as uow:
@@ -326,8 +377,9 @@ def _order_read(session: ReadSession, principal: Principal, order_id: int) -> Or
 
 
 @router.post("/orders/{order_id}/cancel", response_model=OrderRead)
-def cancel_order(order_id: int, body: OrderCancel, request: Request, session: ReadSession,
-                 principal: CurrentPrincipal) -> OrderRead:
+def cancel_order(
+    order_id: int, body: OrderCancel, request: Request, session: ReadSession, principal: CurrentPrincipal
+) -> OrderRead:
     require(principal, "crm.write")
     with uow_for(request, principal) as uow:
         service.ensure_visible(uow, principal, "order", order_id)
@@ -347,8 +399,9 @@ def create_payment(body: PaymentCreate, request: Request, principal: CurrentPrin
 
 
 @router.get("/dashboard", response_model=DashboardRead, summary="Home figures within the caller's scope")
-def dashboard(session: ReadSession, principal: CurrentPrincipal, start: date | None = None,
-              end: date | None = None) -> DashboardRead:
+def dashboard(
+    session: ReadSession, principal: CurrentPrincipal, start: date | None = None, end: date | None = None
+) -> DashboardRead:
     require(principal, "dashboard.read")
     end = end or queries.latest_fact_month_end(session)
     start = start or date(end.year - 1, end.month, 1)

@@ -95,8 +95,16 @@ def create_team(body: TeamCreate, request: Request, principal: CurrentPrincipal)
     with uow_for(request, principal) as uow:
         team = org_service.create_team(uow, TeamDraft(**body.model_dump()))
         uow.commit()
-        return TeamRead(id=team.id, name=team.name, kind=team.kind, parent_id=team.parent_id, depth=team.depth,
-                        manager_name=None, headcount=0, external_id=team.external_id)
+        return TeamRead(
+            id=team.id,
+            name=team.name,
+            kind=team.kind,
+            parent_id=team.parent_id,
+            depth=team.depth,
+            manager_name=None,
+            headcount=0,
+            external_id=team.external_id,
+        )
 
 
 @router.get("/people", response_model=list[PersonRead])
@@ -112,8 +120,14 @@ def list_people(
 ) -> list[PersonRead]:
     require(principal, "org.read")
     rows = org_queries.list_people(
-        session, principal, team_id=team_id, tier=tier.value if tier else None, search=search,
-        active=None if include_inactive else True, limit=limit, offset=offset,
+        session,
+        principal,
+        team_id=team_id,
+        tier=tier.value if tier else None,
+        search=search,
+        active=None if include_inactive else True,
+        limit=limit,
+        offset=offset,
     )
     return [PersonRead.model_validate(p, from_attributes=True) for p in rows]
 
@@ -128,7 +142,9 @@ def get_person(person_id: int, session: ReadSession, principal: CurrentPrincipal
 
 
 @router.post("/people", response_model=PersonRead, status_code=201)
-def create_person(body: PersonCreate, request: Request, session: ReadSession, principal: CurrentPrincipal) -> PersonRead:
+def create_person(
+    body: PersonCreate, request: Request, session: ReadSession, principal: CurrentPrincipal
+) -> PersonRead:
     require(principal, "org.write")
     with uow_for(request, principal) as uow:
         person = org_service.create_person(uow, PersonDraft(**body.model_dump()))
@@ -142,16 +158,20 @@ def create_person(body: PersonCreate, request: Request, session: ReadSession, pr
 @router.get("/mentorships", response_model=list[MentorshipRead])
 def list_mentorships(session: ReadSession, principal: CurrentPrincipal) -> list[MentorshipRead]:
     require(principal, "org.read")
-    return [MentorshipRead.model_validate(m, from_attributes=True) for m in org_queries.list_mentorships(session, principal)]
+    return [
+        MentorshipRead.model_validate(m, from_attributes=True) for m in org_queries.list_mentorships(session, principal)
+    ]
 
 
 @router.post("/mentorships", response_model=MentorshipRead, status_code=201)
-def create_mentorship(body: MentorshipCreate, request: Request, session: ReadSession,
-                      principal: CurrentPrincipal) -> MentorshipRead:
+def create_mentorship(
+    body: MentorshipCreate, request: Request, session: ReadSession, principal: CurrentPrincipal
+) -> MentorshipRead:
     require(principal, "org.write")
     with uow_for(request, principal) as uow:
-        m = org_service.add_mentorship(uow, MentorshipTerms(
-            body.mentor_id, body.apprentice_id, body.start_date, body.end_date, body.override_rate))
+        m = org_service.add_mentorship(
+            uow, MentorshipTerms(body.mentor_id, body.apprentice_id, body.start_date, body.end_date, body.override_rate)
+        )
         uow.commit()
         mid = m.id
     row = next(r for r in org_queries.list_mentorships(session, principal) if r.id == mid)

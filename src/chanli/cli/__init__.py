@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from chanli.cli import data, demo  # noqa: F401 - importing registers their commands
 from chanli.cli.app import app, set_builder
 
 if TYPE_CHECKING:

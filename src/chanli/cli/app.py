@@ -41,8 +41,12 @@ app.add_typer(users_app, name="users")
 
 DbOption = Annotated[
     str | None,
-    typer.Option("--db", help="Database URL, e.g. sqlite:///chanli.db or postgresql://user@host/db.",
-                 envvar="CHANLI_DATABASE_URL", show_envvar=True),
+    typer.Option(
+        "--db",
+        help="Database URL, e.g. sqlite:///chanli.db or postgresql://user@host/db.",
+        envvar="CHANLI_DATABASE_URL",
+        show_envvar=True,
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
@@ -56,8 +60,9 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     db: DbOption = None,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Show the version and exit.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
 ) -> None:
     set_db(db)
 
@@ -99,9 +104,13 @@ def init(
     company: Annotated[str, typer.Option(help="Company name.")] = "我的公司",
     fiscal_start: Annotated[int, typer.Option(min=1, max=12, help="Month the fiscal year starts (1–12).")] = 1,
     admin_user: Annotated[str, typer.Option(help="Username of the first administrator.")] = "admin",
-    admin_password: Annotated[str | None, typer.Option(
-        help="Password for the administrator (asked for when omitted and a terminal is attached).",
-        envvar="CHANLI_ADMIN_PASSWORD")] = None,
+    admin_password: Annotated[
+        str | None,
+        typer.Option(
+            help="Password for the administrator (asked for when omitted and a terminal is attached).",
+            envvar="CHANLI_ADMIN_PASSWORD",
+        ),
+    ] = None,
     json_out: JsonOption = False,
 ) -> None:
     """Create the store, the company profile and the first administrator."""
@@ -118,16 +127,19 @@ def init(
         org_service.save_company(uow, CompanyProfile(name=company, fiscal_year_start_month=fiscal_start))
         if existing is None:
             try:
-                org_service.add_user(uow, username=admin_user, password=admin_password or "", role=Role.ADMIN,
-                                     display_name="管理员")
+                org_service.add_user(
+                    uow, username=admin_user, password=admin_password or "", role=Role.ADMIN, display_name="管理员"
+                )
             except ValueError as exc:
                 fail(str(exc), EXIT_BAD_INPUT)
         uow.commit()
     if json_out:
         print_json({"revision": rev, "company": company, "admin": admin_user, "admin_created": existing is None})
     else:
-        console.print(f"[green]✓[/] store ready (revision {rev}); company [bold]{company}[/]; "
-                      f"administrator [bold]{admin_user}[/]{'' if existing is None else ' (already existed)'}")
+        console.print(
+            f"[green]✓[/] store ready (revision {rev}); company [bold]{company}[/]; "
+            f"administrator [bold]{admin_user}[/]{'' if existing is None else ' (already existed)'}"
+        )
         console.print("next: [bold]chanli import people people.xlsx[/] or [bold]chanli serve[/]")
 
 
@@ -135,9 +147,12 @@ def init(
 def users_add(
     username: Annotated[str, typer.Argument(help="Login name.")],
     role: Annotated[Role, typer.Option(help="Permission role.")],
-    person: Annotated[str | None, typer.Option(help="Person's external id or exact name (required for rep/manager).")] = None,
-    password: Annotated[str | None, typer.Option(help="Password (asked for when omitted).",
-                                                 envvar="CHANLI_USER_PASSWORD")] = None,
+    person: Annotated[
+        str | None, typer.Option(help="Person's external id or exact name (required for rep/manager).")
+    ] = None,
+    password: Annotated[
+        str | None, typer.Option(help="Password (asked for when omitted).", envvar="CHANLI_USER_PASSWORD")
+    ] = None,
     name: Annotated[str | None, typer.Option(help="Display name (defaults to the person's name).")] = None,
     json_out: JsonOption = False,
 ) -> None:
@@ -155,8 +170,11 @@ def users_add(
             elif len(by_name) > 1:
                 fail(f"{len(by_name)} people are named {person!r}", EXIT_BAD_INPUT, "use their external id")
             else:
-                fail(f"no person with external id or name {person!r}", EXIT_BAD_INPUT,
-                     "import people first: chanli import people FILE")
+                fail(
+                    f"no person with external id or name {person!r}",
+                    EXIT_BAD_INPUT,
+                    "import people first: chanli import people FILE",
+                )
     if password is None:
         try:
             password = getpass.getpass(f"password for {username}: ")
@@ -164,8 +182,14 @@ def users_add(
             fail("no password given", EXIT_BAD_INPUT, "pass --password or set CHANLI_USER_PASSWORD")
     with c.uow() as uow:
         try:
-            user = org_service.add_user(uow, username=username, password=password, role=role,
-                                        person_id=person_id, display_name=name or person or username)
+            user = org_service.add_user(
+                uow,
+                username=username,
+                password=password,
+                role=role,
+                person_id=person_id,
+                display_name=name or person or username,
+            )
         except ValidationFailed as exc:
             fail(str(exc), EXIT_BAD_INPUT)
         except ValueError as exc:
@@ -183,8 +207,14 @@ def users_list(json_out: JsonOption = False) -> None:
     """List logins."""
     with container().read() as s:
         rows = [
-            {"id": u.id, "username": u.username, "display_name": u.display_name, "role": u.role,
-             "person_id": u.person_id, "active": u.active}
+            {
+                "id": u.id,
+                "username": u.username,
+                "display_name": u.display_name,
+                "role": u.role,
+                "person_id": u.person_id,
+                "active": u.active,
+            }
             for u in org_queries.list_users(s)
         ]
     if json_out:
@@ -192,8 +222,14 @@ def users_list(json_out: JsonOption = False) -> None:
         return
     table = Table("id", "username", "name", "role", "person", "active")
     for r in rows:
-        table.add_row(str(r["id"]), r["username"], r["display_name"], r["role"], str(r["person_id"] or ""),
-                      "✓" if r["active"] else "✗")
+        table.add_row(
+            str(r["id"]),
+            r["username"],
+            r["display_name"],
+            r["role"],
+            str(r["person_id"] or ""),
+            "✓" if r["active"] else "✗",
+        )
     console.print(table)
 
 
@@ -208,6 +244,6 @@ def serve(
 
     container()  # validate settings before binding the port
     console.print(f"Chanli on [bold]http://{host}:{port}[/]  (API docs: http://{host}:{port}/api/docs)")
-    uvicorn.run("chanli.bootstrap:create_app_from_env", factory=True, host=host, port=port, workers=workers,
-                log_level="info")
-
+    uvicorn.run(
+        "chanli.bootstrap:create_app_from_env", factory=True, host=host, port=port, workers=workers, log_level="info"
+    )

@@ -26,10 +26,8 @@ def normalise_database_url(url: str) -> str:
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     elif url.startswith("postgresql+psycopg2://"):
         url = "postgresql+psycopg://" + url[len("postgresql+psycopg2://") :]
-    if not (url.startswith("sqlite") or url.startswith("postgresql+psycopg://")):
-        raise ValueError(
-            f"unsupported database URL {url!r}: use sqlite:///path/chanli.db or postgresql://user@host/db"
-        )
+    if not (url.startswith(("sqlite", "postgresql+psycopg://"))):
+        raise ValueError(f"unsupported database URL {url!r}: use sqlite:///path/chanli.db or postgresql://user@host/db")
     return url
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import JSON, DateTime, Engine, MetaData, Numeric, create_engine, event, exc
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -23,18 +23,18 @@ from sqlalchemy.types import TypeDecorator
 from chanli.core.config import Settings
 
 __all__ = [
+    "SYSTEM",
+    "Actor",
     "Base",
     "MoneyAmount",
     "Rate",
     "SoftDeleteMixin",
     "TimestampMixin",
     "UTCDateTime",
-    "SYSTEM",
-    "Actor",
     "UnitOfWork",
-    "session_scope",
     "make_engine",
     "make_session_factory",
+    "session_scope",
     "utcnow",
 ]
 
@@ -104,7 +104,7 @@ class Rate(TypeDecorator[Decimal]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime, dict[str, Any]: JSON}
 
 
 class TimestampMixin:

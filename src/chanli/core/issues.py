@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any, Generic, TypeVar
 
-__all__ = ["Issue", "Issues", "Severity", "Result", "ValidationFailed"]
+__all__ = ["Issue", "Issues", "Result", "Severity", "ValidationFailed"]
 
 T = TypeVar("T")
 

@@ -17,12 +17,12 @@ from babel.numbers import format_currency, get_currency_precision
 __all__ = [
     "CNY",
     "ZERO",
+    "D",
     "Money",
     "Rounding",
     "allocate",
     "allocate_amount",
     "currency_exponent",
-    "D",
     "format_money",
     "money_sum",
     "quantize",

@@ -177,9 +177,7 @@ class FiscalCalendar:
         """Parse ``2026``, ``FY2026``, ``2026-H1``, ``2026-Q3``, ``2026-10``, ``2026-W05``, ``2026-10-05``."""
         m = _LABEL.match(label.strip())
         if not m:
-            raise ValueError(
-                f"unknown period {label!r}: use 2026, 2026-H1, 2026-Q3, 2026-10, 2026-W05 or 2026-10-05"
-            )
+            raise ValueError(f"unknown period {label!r}: use 2026, 2026-H1, 2026-Q3, 2026-10, 2026-W05 or 2026-10-05")
         year = int(m["year"])
         try:
             if m["half"]:
@@ -248,14 +246,11 @@ class FiscalCalendar:
         return out
 
 
-def working_days(period: Period, holidays: frozenset[date] = frozenset(),
-                 extra_workdays: frozenset[date] = frozenset()) -> int:
+def working_days(
+    period: Period, holidays: frozenset[date] = frozenset(), extra_workdays: frozenset[date] = frozenset()
+) -> int:
     """Count Monday–Friday days not in ``holidays``, plus make-up working days (调休)."""
-    return sum(
-        1
-        for d in period.each_day()
-        if (d.weekday() < 5 and d not in holidays) or d in extra_workdays
-    )
+    return sum(1 for d in period.each_day() if (d.weekday() < 5 and d not in holidays) or d in extra_workdays)
 
 
 def business_date(moment: datetime, time_zone: str = "Asia/Shanghai") -> date:

@@ -138,12 +138,21 @@ def _person() -> Any:
 
 
 def list_accounts(
-    s: Session, principal: Principal, *, grade: str | None = None, search: str | None = None,
-    owner_id: int | None = None, ids: list[int] | None = None, limit: int = 200, offset: int = 0,
+    s: Session,
+    principal: Principal,
+    *,
+    grade: str | None = None,
+    search: str | None = None,
+    owner_id: int | None = None,
+    ids: list[int] | None = None,
+    limit: int = 200,
+    offset: int = 0,
 ) -> list[AccountRow]:
     person = aliased(_person())
-    stmt = select(Account, person.name).outerjoin(person, person.id == Account.owner_id).where(
-        Account.deleted_at.is_(None)
+    stmt = (
+        select(Account, person.name)
+        .outerjoin(person, person.id == Account.owner_id)
+        .where(Account.deleted_at.is_(None))
     )
     stmt = _owner_scope(stmt, principal, Account.owner_id)
     if grade:
@@ -162,8 +171,14 @@ def list_accounts(
 
 
 def list_leads(
-    s: Session, principal: Principal, *, status: str | None = None, source: str | None = None,
-    ids: list[int] | None = None, limit: int = 200, offset: int = 0,
+    s: Session,
+    principal: Principal,
+    *,
+    status: str | None = None,
+    source: str | None = None,
+    ids: list[int] | None = None,
+    limit: int = 200,
+    offset: int = 0,
 ) -> list[LeadRow]:
     person = aliased(_person())
     stmt = select(Lead, person.name).outerjoin(person, person.id == Lead.owner_id)
@@ -176,8 +191,19 @@ def list_leads(
         stmt = stmt.where(Lead.id.in_(ids))
     stmt = stmt.order_by(Lead.received_at.desc(), Lead.id.desc()).limit(limit).offset(offset)
     return [
-        LeadRow(x.id, x.company_name, x.source, x.channel, x.region, x.status, x.received_at,
-                x.first_contacted_at, x.owner_id, on, x.score)
+        LeadRow(
+            x.id,
+            x.company_name,
+            x.source,
+            x.channel,
+            x.region,
+            x.status,
+            x.received_at,
+            x.first_contacted_at,
+            x.owner_id,
+            on,
+            x.score,
+        )
         for x, on in s.execute(stmt)
     ]
 
@@ -196,15 +222,37 @@ def _opportunity_stmt(principal: Principal) -> Select[Any]:
 
 def _opportunity_row(o: Opportunity, account: str | None, owner: str | None, product: str | None) -> OpportunityRow:
     return OpportunityRow(
-        o.id, o.name, account, o.owner_id, owner, product, o.stage, o.status, o.amount, o.probability,
-        o.created_on, o.expected_close, o.closed_on, o.lost_reason, o.external_id,
+        o.id,
+        o.name,
+        account,
+        o.owner_id,
+        owner,
+        product,
+        o.stage,
+        o.status,
+        o.amount,
+        o.probability,
+        o.created_on,
+        o.expected_close,
+        o.closed_on,
+        o.lost_reason,
+        o.external_id,
     )
 
 
 def list_opportunities(
-    s: Session, principal: Principal, *, stage: str | None = None, status: str | None = None,
-    owner_id: int | None = None, search: str | None = None, closed_from: date | None = None,
-    closed_to: date | None = None, ids: list[int] | None = None, limit: int = 200, offset: int = 0,
+    s: Session,
+    principal: Principal,
+    *,
+    stage: str | None = None,
+    status: str | None = None,
+    owner_id: int | None = None,
+    search: str | None = None,
+    closed_from: date | None = None,
+    closed_to: date | None = None,
+    ids: list[int] | None = None,
+    limit: int = 200,
+    offset: int = 0,
 ) -> list[OpportunityRow]:
     stmt = _opportunity_stmt(principal)
     if stage:
@@ -232,7 +280,8 @@ def get_opportunity(s: Session, principal: Principal, opportunity_id: int) -> Op
     history = [
         StageRow(h.from_stage, h.to_stage, h.changed_at, h.note)
         for h in s.scalars(
-            select(StageChange).where(StageChange.opportunity_id == opportunity_id)
+            select(StageChange)
+            .where(StageChange.opportunity_id == opportunity_id)
             .order_by(StageChange.changed_at, StageChange.id)
         )
     ]
@@ -240,8 +289,10 @@ def get_opportunity(s: Session, principal: Principal, opportunity_id: int) -> Op
     acts = [
         ActivityRow(a.id, a.kind, a.started_at, a.duration_min, pn, a.outcome)
         for a, pn in s.execute(
-            select(Activity, person.name).join(person, person.id == Activity.person_id)
-            .where(Activity.opportunity_id == opportunity_id).order_by(Activity.started_at)
+            select(Activity, person.name)
+            .join(person, person.id == Activity.person_id)
+            .where(Activity.opportunity_id == opportunity_id)
+            .order_by(Activity.started_at)
         )
     ]
     return OpportunityDetail(_opportunity_row(*row), history, acts)
@@ -288,9 +339,11 @@ def dashboard(s: Session, principal: Principal, start: date, end: date, *, top: 
     """Home figures for [start, end): open pipeline by stage, won and collected per month,
     top reps by won revenue — all within the caller's scope."""
     pipe_stmt = _owner_scope(
-        select(Opportunity.stage, func.count(Opportunity.id), func.coalesce(func.sum(Opportunity.amount), 0))
-        .where(Opportunity.status == "open", Opportunity.deleted_at.is_(None)),
-        principal, Opportunity.owner_id,
+        select(Opportunity.stage, func.count(Opportunity.id), func.coalesce(func.sum(Opportunity.amount), 0)).where(
+            Opportunity.status == "open", Opportunity.deleted_at.is_(None)
+        ),
+        principal,
+        Opportunity.owner_id,
     ).group_by(Opportunity.stage)
     figures = {st: StageFigure(st, int(n), Decimal(a)) for st, n, a in s.execute(pipe_stmt)}
     pipeline = [figures.get(st.value, StageFigure(st.value, 0, Decimal(0))) for st in STAGES]
@@ -301,15 +354,17 @@ def dashboard(s: Session, principal: Principal, start: date, end: date, *, top: 
         select(y, m, func.sum(Order.net_amount)).where(
             Order.status == "active", Order.deleted_at.is_(None), Order.signed_on >= start, Order.signed_on < end
         ),
-        principal, Order.owner_id,
+        principal,
+        Order.owner_id,
     ).group_by(y, m)
     won = {(int(a), int(b)): Decimal(v) for a, b, v in s.execute(won_stmt)}
     py, pm = extract("year", Payment.received_on), extract("month", Payment.received_on)
     paid_stmt = _owner_scope(
-        select(py, pm, func.sum(Payment.amount)).join(Order, Order.id == Payment.order_id).where(
-            Payment.deleted_at.is_(None), Payment.received_on >= start, Payment.received_on < end
-        ),
-        principal, Order.owner_id,
+        select(py, pm, func.sum(Payment.amount))
+        .join(Order, Order.id == Payment.order_id)
+        .where(Payment.deleted_at.is_(None), Payment.received_on >= start, Payment.received_on < end),
+        principal,
+        Order.owner_id,
     ).group_by(py, pm)
     paid = {(int(a), int(b)): Decimal(v) for a, b, v in s.execute(paid_stmt)}
     months: list[MonthFigure] = []
@@ -319,12 +374,20 @@ def dashboard(s: Session, principal: Principal, start: date, end: date, *, top: 
         cy, cm = (cy + 1, 1) if cm == 12 else (cy, cm + 1)
 
     person = aliased(_person())
-    top_stmt = _owner_scope(
-        select(Order.owner_id, person.name, func.sum(Order.net_amount), func.count(Order.id))
-        .join(person, person.id == Order.owner_id)
-        .where(Order.status == "active", Order.deleted_at.is_(None), Order.signed_on >= start, Order.signed_on < end),
-        principal, Order.owner_id,
-    ).group_by(Order.owner_id, person.name).order_by(func.sum(Order.net_amount).desc(), Order.owner_id).limit(top)
+    top_stmt = (
+        _owner_scope(
+            select(Order.owner_id, person.name, func.sum(Order.net_amount), func.count(Order.id))
+            .join(person, person.id == Order.owner_id)
+            .where(
+                Order.status == "active", Order.deleted_at.is_(None), Order.signed_on >= start, Order.signed_on < end
+            ),
+            principal,
+            Order.owner_id,
+        )
+        .group_by(Order.owner_id, person.name)
+        .order_by(func.sum(Order.net_amount).desc(), Order.owner_id)
+        .limit(top)
+    )
     top_reps = [RepFigure(pid, name, _q(v), int(n)) for pid, name, v, n in s.execute(top_stmt)]
     return Dashboard(
         pipeline=pipeline,
@@ -365,8 +428,14 @@ def _q(v: Decimal | None) -> Decimal:
 
 
 _ENTITIES: dict[str, Any] = {
-    "account": Account, "lead": Lead, "opportunity": Opportunity, "order": Order, "payment": Payment,
-    "product": Product, "activity": Activity, "call": CallRecord,
+    "account": Account,
+    "lead": Lead,
+    "opportunity": Opportunity,
+    "order": Order,
+    "payment": Payment,
+    "product": Product,
+    "activity": Activity,
+    "call": CallRecord,
 }
 
 
@@ -406,7 +475,8 @@ def order_lines(s: Session, order_ids: list[int]) -> dict[int, list[OrderLine]]:
     out: dict[int, list[OrderLine]] = {}
     for i in range(0, len(order_ids), 900):
         for ln in s.scalars(
-            select(OrderLine).where(OrderLine.order_id.in_(order_ids[i : i + 900]), OrderLine.deleted_at.is_(None))
+            select(OrderLine)
+            .where(OrderLine.order_id.in_(order_ids[i : i + 900]), OrderLine.deleted_at.is_(None))
             .order_by(OrderLine.id)
         ):
             out.setdefault(ln.order_id, []).append(ln)
@@ -431,10 +501,20 @@ def get_order(s: Session, principal: Principal, order_id: int) -> OrderRow | Non
         .where(Payment.order_id == Order.id, Payment.deleted_at.is_(None))
         .scalar_subquery()
     )
-    stmt = _owner_scope(select(Order, paid).where(Order.id == order_id, Order.deleted_at.is_(None)),
-                        principal, Order.owner_id)
+    stmt = _owner_scope(
+        select(Order, paid).where(Order.id == order_id, Order.deleted_at.is_(None)), principal, Order.owner_id
+    )
     row = s.execute(stmt).first()
     if row is None:
         return None
     o, collected = row
     return OrderRow(o.id, o.account_id, o.owner_id, o.signed_on, o.status, o.net_amount, _q(collected), o.external_id)
+
+
+def lead_sources(s: Session, principal: Principal) -> list[str]:
+    """The distinct sources (官网, 展会, 转介绍 …) of the leads the caller may see, for the leads
+    page's filter: sources are free text from imports, so the choices come from the data."""
+    stmt = _owner_scope(
+        select(Lead.source).where(Lead.source.is_not(None)).distinct(), principal, Lead.owner_id
+    ).order_by(Lead.source)
+    return [src for src in s.scalars(stmt) if src]

@@ -61,10 +61,10 @@ from chanli.crm.tables import (
 __all__ = [
     "NotFound",
     "Upserted",
-    "ensure_visible",
     "add_feedback",
     "add_renewals",
     "cancel_order",
+    "ensure_visible",
     "move_stage",
     "soft_delete",
     "upsert_accounts",
@@ -88,6 +88,8 @@ class Upserted:
     ids: list[int]
     created: int
     updated: int
+
+
 MONEY_TABLES = (Opportunity, Order, Payment, Renewal, OrderLine)
 
 
@@ -129,8 +131,15 @@ def _upsert(
             if changed:
                 updated += 1
                 if audit_updates:
-                    record(s, uow.actor, f"{entity}.update", entity, row.id,  # type: ignore[attr-defined]
-                           before=before, after=snapshot(row, names))
+                    record(
+                        s,
+                        uow.actor,
+                        f"{entity}.update",
+                        entity,
+                        row.id,  # type: ignore[attr-defined]
+                        before=before,
+                        after=snapshot(row, names),
+                    )
         rows.append(row)
     s.flush()
     if created:
@@ -146,7 +155,9 @@ def upsert_products(uow: UnitOfWork, drafts: Sequence[ProductDraft]) -> Upserted
 def upsert_accounts(uow: UnitOfWork, drafts: Sequence[AccountDraft]) -> Upserted:
     for d in drafts:
         if d.grade not in (None, "A", "B", "C"):
-            raise ValidationFailed([Issue("account.grade", f"grade must be A, B or C, got {d.grade!r}", column="grade")])
+            raise ValidationFailed(
+                [Issue("account.grade", f"grade must be A, B or C, got {d.grade!r}", column="grade")]
+            )
     rows, c, u = _upsert(uow, Account, drafts, "account")
     return Upserted([r.id for r in rows], c, u)
 
@@ -166,7 +177,9 @@ def upsert_opportunities(uow: UnitOfWork, drafts: Sequence[OpportunityDraft]) ->
     s = uow.session
     keys = [d.external_id for d in drafts if d.external_id]
     old_stage = (
-        dict(s.execute(select(Opportunity.external_id, Opportunity.stage).where(Opportunity.external_id.in_(keys))).all())
+        dict(
+            s.execute(select(Opportunity.external_id, Opportunity.stage).where(Opportunity.external_id.in_(keys))).all()
+        )
         if keys
         else {}
     )
@@ -257,7 +270,9 @@ def add_renewals(uow: UnitOfWork, drafts: Sequence[RenewalDraft]) -> int:
 def add_feedback(uow: UnitOfWork, drafts: Sequence[FeedbackDraft]) -> int:
     for d in drafts:
         if d.satisfaction is not None and not 0 <= d.satisfaction <= 100:
-            raise ValidationFailed([Issue("feedback.satisfaction", f"satisfaction must be 0–100, got {d.satisfaction}")])
+            raise ValidationFailed(
+                [Issue("feedback.satisfaction", f"satisfaction must be 0–100, got {d.satisfaction}")]
+            )
     s = uow.session
     s.add_all(Feedback(**dataclasses.asdict(d)) for d in drafts)
     s.flush()
@@ -280,10 +295,20 @@ def move_stage(
     if opp.status != OpportunityStatus.OPEN.value:
         raise ValidationFailed([Issue("opportunity.closed", f"opportunity {opp.id} is already {opp.status}")])
     if to_stage is Stage.LOST and not lost_reason:
-        raise ValidationFailed([Issue("opportunity.lost_reason", "a lost opportunity needs a lost reason", column="lost_reason")])
+        raise ValidationFailed(
+            [Issue("opportunity.lost_reason", "a lost opportunity needs a lost reason", column="lost_reason")]
+        )
     before = snapshot(opp, ["stage", "status", "probability", "closed_on", "lost_reason"])
-    s.add(StageChange(opportunity_id=opp.id, from_stage=opp.stage, to_stage=to_stage.value, changed_at=at,
-                      changed_by_id=by_person_id, note=note))
+    s.add(
+        StageChange(
+            opportunity_id=opp.id,
+            from_stage=opp.stage,
+            to_stage=to_stage.value,
+            changed_at=at,
+            changed_by_id=by_person_id,
+            note=note,
+        )
+    )
     opp.stage = to_stage.value
     opp.probability = DEFAULT_PROBABILITY[to_stage]
     if to_stage in (Stage.WON, Stage.LOST):
@@ -291,8 +316,16 @@ def move_stage(
         opp.closed_on = at.date()
         opp.lost_reason = lost_reason
     s.flush()
-    record(s, uow.actor, "opportunity.stage", "opportunity", opp.id, before=before,
-           after=snapshot(opp, ["stage", "status", "probability", "closed_on", "lost_reason"]), reason=note)
+    record(
+        s,
+        uow.actor,
+        "opportunity.stage",
+        "opportunity",
+        opp.id,
+        before=before,
+        after=snapshot(opp, ["stage", "status", "probability", "closed_on", "lost_reason"]),
+        reason=note,
+    )
     return opp
 
 
@@ -306,8 +339,16 @@ def cancel_order(uow: UnitOfWork, order_id: int, *, on: date, reason: str) -> Or
     order.status = OrderStatus.CANCELLED.value
     order.cancelled_on = on
     s.flush()
-    record(s, uow.actor, "order.cancel", "order", order.id, before=before,
-           after=snapshot(order, ["status", "cancelled_on"]), reason=reason)
+    record(
+        s,
+        uow.actor,
+        "order.cancel",
+        "order",
+        order.id,
+        before=before,
+        after=snapshot(order, ["status", "cancelled_on"]),
+        reason=reason,
+    )
     return order
 
 

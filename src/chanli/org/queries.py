@@ -116,8 +116,18 @@ def _people_stmt(principal: Principal):  # type: ignore[no-untyped-def]
 
 def _person_row(p: Person, team_name: str | None, manager_name: str | None) -> PersonRow:
     return PersonRow(
-        p.id, p.name, p.email, p.job_role, p.tier, p.team_id, team_name, p.manager_id, manager_name,
-        p.hire_date, p.active, p.external_id,
+        p.id,
+        p.name,
+        p.email,
+        p.job_role,
+        p.tier,
+        p.team_id,
+        team_name,
+        p.manager_id,
+        manager_name,
+        p.hire_date,
+        p.active,
+        p.external_id,
     )
 
 

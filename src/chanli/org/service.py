@@ -86,9 +86,7 @@ def upsert_teams(uow: UnitOfWork, drafts: Sequence[TeamDraft]) -> tuple[int, int
     created = updated = 0
     for draft in drafts:
         existing = (
-            s.scalars(select(Team).where(Team.external_id == draft.external_id)).first()
-            if draft.external_id
-            else None
+            s.scalars(select(Team).where(Team.external_id == draft.external_id)).first() if draft.external_id else None
         )
         if existing is None:
             create_team(uow, draft)
@@ -226,7 +224,9 @@ def add_user(
     if s.scalars(select(User).where(User.username == username)).first() is not None:
         raise ValidationFailed([Issue("user.exists", f"user {username!r} already exists", column="username")])
     if role in (Role.REP, Role.MANAGER) and person_id is None:
-        raise ValidationFailed([Issue("user.person", f"a {role.value} login must be linked to a person", column="person")])
+        raise ValidationFailed(
+            [Issue("user.person", f"a {role.value} login must be linked to a person", column="person")]
+        )
     if person_id is not None and s.get(Person, person_id) is None:
         raise NotFound(f"person {person_id} does not exist")
     user = User(

@@ -39,6 +39,7 @@ LABELS: dict[str, dict[str, str]] = {
         "churned": N_("Churned"),
     },
     "tier": {"new": N_("New hire"), "core": N_("Core"), "elite": N_("Elite")},
+    "grade": {"A": N_("Grade A"), "B": N_("Grade B"), "C": N_("Grade C")},
     "role": {
         "admin": N_("Administrator"),
         "sales_ops": N_("Sales ops"),
@@ -73,7 +74,8 @@ LABELS: dict[str, dict[str, str]] = {
 
 
 def label(kind: str, code: str | None) -> str:
-    """The English label of a code (translate it with gettext); unknown codes show as is."""
+    """The English label of a code (translate it with gettext); unknown codes show as is,
+    so a code added by an import is still readable before anyone labels it."""
     if code is None:
         return ""
     return LABELS.get(kind, {}).get(code, code)

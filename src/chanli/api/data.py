@@ -1,0 +1,7 @@
+"""Import and export endpoints (being written)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["data"])

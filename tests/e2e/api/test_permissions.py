@@ -1,0 +1,95 @@
+"""The role × endpoint matrix, generated from one table: allowed roles get an answer,
+denied roles get 403 and change nothing, anonymous callers get 401."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from chanli.core.auth import PERMISSIONS, Role
+from tests.e2e.api.conftest import Api
+
+ROLE_USER = {
+    Role.ADMIN: "admin",
+    Role.SALES_OPS: "ops",
+    Role.COMP_ADMIN: "comp",
+    Role.FINANCE: "finance",
+    Role.MANAGER: "east_mgr",
+    Role.REP: "sh1",
+}
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str
+    action: str
+    body: Callable[[Api], dict[str, Any]] | None = None
+    ok: int = 200
+
+
+ENDPOINTS = [
+    Endpoint("GET", "/api/v1/me", "org.read"),
+    Endpoint("GET", "/api/v1/teams", "org.read"),
+    Endpoint("POST", "/api/v1/teams", "org.write", lambda a: {"name": "新团队", "parent_id": a.org.east}, 201),
+    Endpoint("GET", "/api/v1/people", "org.read"),
+    Endpoint("POST", "/api/v1/people", "org.write", lambda a: {"name": "新人甲", "team_id": a.org.shanghai}, 201),
+    Endpoint("GET", "/api/v1/mentorships", "org.read"),
+    Endpoint(
+        "POST",
+        "/api/v1/mentorships",
+        "org.write",
+        lambda a: {
+            "mentor_id": a.org.hz1,
+            "apprentice_id": a.org.sh2,
+            "start_date": "2026-01-01",
+            "override_rate": "0.08",
+        },
+        201,
+    ),
+    Endpoint("GET", "/api/v1/accounts", "crm.read"),
+    Endpoint("POST", "/api/v1/accounts", "crm.write", lambda a: {"name": "新客户", "grade": "B"}, 201),
+    Endpoint("GET", "/api/v1/leads", "crm.read"),
+    Endpoint("POST", "/api/v1/leads", "crm.write", lambda a: {"company_name": "新线索", "source": "官网"}, 201),
+    Endpoint("GET", "/api/v1/opportunities", "crm.read"),
+    Endpoint("GET", "/api/v1/dashboard", "dashboard.read"),
+    Endpoint(
+        "POST",
+        "/api/v1/users",
+        "users.manage",
+        lambda a: {"username": "newbie", "password": "newbie-pass-1", "role": "finance"},
+        201,
+    ),
+    Endpoint("GET", "/api/v1/audit", "audit.read"),
+]
+
+CASES = [(e, role) for e in ENDPOINTS for role in Role]
+
+
+def _audit_count(api: Api) -> int:
+    return len(api.client.get("/api/v1/audit?limit=1000", headers=api.token("admin")).json())
+
+
+@pytest.mark.parametrize(("endpoint", "role"), CASES, ids=[f"{e.method} {e.path} as {r.value}" for e, r in CASES])
+def test_role_matrix(api: Api, endpoint: Endpoint, role: Role) -> None:
+    allowed = role in PERMISSIONS[endpoint.action]
+    before = _audit_count(api)
+    body = endpoint.body(api) if endpoint.body else None
+    r = api.client.request(endpoint.method, endpoint.path, json=body, headers=api.token(ROLE_USER[role]))
+    if allowed:
+        assert r.status_code == endpoint.ok, r.text
+    else:
+        assert r.status_code == 403, r.text
+        assert "may not" in r.json()["detail"]
+        assert _audit_count(api) == before, "a refused call must not change anything"
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=[f"{e.method} {e.path}" for e in ENDPOINTS])
+def test_anonymous_callers_are_asked_to_log_in(api: Api, endpoint: Endpoint) -> None:
+    body = endpoint.body(api) if endpoint.body else None
+    r = api.client.request(endpoint.method, endpoint.path, json=body)
+    assert r.status_code == 401
+    assert r.headers["www-authenticate"] == "Bearer"
