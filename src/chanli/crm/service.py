@@ -10,19 +10,20 @@ field by field; new rows are summarised in one audit entry per batch.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from chanli.core.audit import record, snapshot
 from chanli.core.auth import Principal
 from chanli.core.db import Base, UnitOfWork
 from chanli.core.issues import Issue, ValidationFailed
+from chanli.core.periods import business_date
 from chanli.crm import queries
 from chanli.crm.model import (
     DEFAULT_PROBABILITY,
@@ -57,16 +58,20 @@ from chanli.crm.tables import (
     Renewal,
     StageChange,
 )
+from chanli.org import queries as org_queries
 
 __all__ = [
     "NotFound",
     "Upserted",
     "add_feedback",
     "add_renewals",
+    "bulk_insert",
     "cancel_order",
     "ensure_visible",
     "move_stage",
+    "set_account_parents",
     "soft_delete",
+    "update_by_id",
     "upsert_accounts",
     "upsert_activities",
     "upsert_calls",
@@ -98,9 +103,16 @@ class NotFound(LookupError):
 
 
 def _upsert(
-    uow: UnitOfWork, table: type[T], drafts: Sequence[Any], entity: str, *, skip: tuple[str, ...] = ()
+    uow: UnitOfWork,
+    table: type[T],
+    drafts: Sequence[Any],
+    entity: str,
+    *,
+    skip: tuple[str, ...] = (),
+    derive: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> tuple[list[T], int, int]:
-    """Create or update rows of ``table`` from drafts whose fields are column names."""
+    """Create or update rows of ``table`` from drafts whose fields are column names;
+    ``derive`` adds columns computed from them (e.g. the business date of a timestamp)."""
     s = uow.session
     keys = [d.external_id for d in drafts if getattr(d, "external_id", None)]
     existing: dict[str, T] = (
@@ -114,6 +126,8 @@ def _upsert(
     audit_updates = table in MONEY_TABLES or table is Account
     for d in drafts:
         values = {n: getattr(d, n) for n in names}
+        if derive is not None:
+            values.update(derive(values))
         row = existing.get(values.get("external_id")) if values.get("external_id") else None
         if row is None:
             row = table(**values)
@@ -122,7 +136,7 @@ def _upsert(
                 existing[values["external_id"]] = row  # a repeated key in one batch updates the first
             created += 1
         else:
-            before = snapshot(row, names) if audit_updates else None
+            before = snapshot(row, list(values)) if audit_updates else None
             changed = False
             for n, v in values.items():
                 if getattr(row, n) != v:
@@ -138,7 +152,7 @@ def _upsert(
                         entity,
                         row.id,  # type: ignore[attr-defined]
                         before=before,
-                        after=snapshot(row, names),
+                        after=snapshot(row, list(values)),
                     )
         rows.append(row)
     s.flush()
@@ -167,8 +181,21 @@ def upsert_contacts(uow: UnitOfWork, drafts: Sequence[ContactDraft]) -> Upserted
     return Upserted([r.id for r in rows], c, u)
 
 
+def company_time_zone(s: Session) -> str:
+    """The company's time zone (Asia/Shanghai until a profile says otherwise)."""
+    profile = org_queries.company_profile(s)
+    return profile.time_zone if profile else "Asia/Shanghai"
+
+
+def _business_day(s: Session, column: str, source: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    tz = company_time_zone(s)
+    return lambda values: {column: business_date(values[source], tz)}
+
+
 def upsert_leads(uow: UnitOfWork, drafts: Sequence[LeadDraft]) -> Upserted:
-    rows, c, u = _upsert(uow, Lead, drafts, "lead")
+    """Upsert leads; each gets its business date (``received_on``) in the company time zone,
+    so "leads of October" means October in Shanghai, not on the server."""
+    rows, c, u = _upsert(uow, Lead, drafts, "lead", derive=_business_day(uow.session, "received_on", "received_at"))
     return Upserted([r.id for r in rows], c, u)
 
 
@@ -201,7 +228,9 @@ def upsert_opportunities(uow: UnitOfWork, drafts: Sequence[OpportunityDraft]) ->
 
 
 def upsert_activities(uow: UnitOfWork, drafts: Sequence[ActivityDraft]) -> Upserted:
-    rows, c, u = _upsert(uow, Activity, drafts, "activity")
+    rows, c, u = _upsert(
+        uow, Activity, drafts, "activity", derive=_business_day(uow.session, "occurred_on", "started_at")
+    )
     return Upserted([r.id for r in rows], c, u)
 
 
@@ -235,15 +264,28 @@ def upsert_orders(uow: UnitOfWork, drafts: Sequence[OrderDraft]) -> Upserted:
         raise ValidationFailed(issues)
     rows, c, u = _upsert(uow, Order, drafts, "order", skip=("lines",))
     ids = [r.id for r in rows]
-    s.execute(delete(OrderLine).where(OrderLine.order_id.in_(ids)))
+    current = queries.order_lines(s, ids)
+    replace = {
+        row.id
+        for row, (_, lines) in zip(rows, nets, strict=True)
+        if _line_keys(current.get(row.id, [])) != _line_keys(lines)
+    }  # identical lines stay as they are, so re-upserting an unchanged order changes nothing
+    if replace:
+        s.execute(delete(OrderLine).where(OrderLine.order_id.in_(sorted(replace))))
     for row, (net, lines) in zip(rows, nets, strict=True):
         if row.net_amount != net:
             row.net_amount = net
+        if row.id not in replace:
+            continue
         for ln in lines:
             ln.order_id = row.id
             s.add(ln)
     s.flush()
     return Upserted(ids, c, u)
+
+
+def _line_keys(lines: Sequence[OrderLine]) -> list[tuple[Any, ...]]:
+    return [(ln.product_id, Decimal(ln.quantity), Decimal(ln.list_price), Decimal(ln.discount_rate)) for ln in lines]
 
 
 def upsert_payments(uow: UnitOfWork, drafts: Sequence[PaymentDraft]) -> Upserted:
@@ -255,7 +297,9 @@ def upsert_payments(uow: UnitOfWork, drafts: Sequence[PaymentDraft]) -> Upserted
 
 
 def upsert_calls(uow: UnitOfWork, drafts: Sequence[CallRecordDraft]) -> Upserted:
-    rows, c, u = _upsert(uow, CallRecord, drafts, "call_record")
+    rows, c, u = _upsert(
+        uow, CallRecord, drafts, "call_record", derive=_business_day(uow.session, "occurred_on", "started_at")
+    )
     return Upserted([r.id for r in rows], c, u)
 
 
@@ -380,3 +424,83 @@ def _get(s: Session, table: type[T], object_id: int) -> T:
     if row is None or getattr(row, "deleted_at", None) is not None:
         raise NotFound(f"{table.__tablename__[:-1]} {object_id} does not exist")
     return row
+
+
+_BY_ID: dict[str, tuple[Any, bool]] = {"account": (Account, True), "product": (Product, False)}
+
+
+def update_by_id(uow: UnitOfWork, entity: str, items: Sequence[tuple[int, Any]]) -> int:
+    """Update accounts or products found by id rather than external id (an import matched
+    them by name because they have none) from drafts. Returns how many changed; account
+    changes are audited field by field, like ``_upsert`` does."""
+    table, audited = _BY_ID[entity]
+    s = uow.session
+    changed = 0
+    for object_id, draft in items:
+        row = _get(s, table, object_id)
+        names = [f.name for f in dataclasses.fields(draft) if f.name != "external_id" or draft.external_id]
+        before = snapshot(row, names)
+        for n in names:
+            if getattr(row, n) != getattr(draft, n):
+                setattr(row, n, getattr(draft, n))
+        after = snapshot(row, names)
+        if after != before:
+            changed += 1
+            if audited:
+                record(s, uow.actor, f"{entity}.update", entity, row.id, before=before, after=after)
+    s.flush()
+    return changed
+
+
+def set_account_parents(uow: UnitOfWork, links: Sequence[tuple[int, int | None]]) -> int:
+    """Set each account's parent account (母公司/集团), refusing a loop. Returns how many changed."""
+    s = uow.session
+    changed = 0
+    for account_id, parent_id in links:
+        account = _get(s, Account, account_id)
+        if account.parent_account_id == parent_id:
+            continue
+        ancestor = parent_id
+        for _ in range(1000):
+            if ancestor is None:
+                break
+            if ancestor == account_id:
+                raise ValidationFailed(
+                    [Issue("account.parent_cycle", f"account {account.name} cannot be its own parent company")]
+                )
+            ancestor = _get(s, Account, ancestor).parent_account_id
+        before = {"parent_account_id": account.parent_account_id}
+        account.parent_account_id = parent_id
+        record(
+            s, uow.actor, "account.update", "account", account.id, before=before, after={"parent_account_id": parent_id}
+        )
+        changed += 1
+    s.flush()
+    return changed
+
+
+_BULK: dict[str, Any] = {
+    "products": Product, "accounts": Account, "orders": Order, "order_lines": OrderLine, "payments": Payment,
+}
+
+
+def bulk_insert(uow: UnitOfWork, entity: str, rows: Sequence[Mapping[str, Any]], *, chunk: int = 20_000) -> int:
+    """Insert many *new* rows of one entity with multi-row statements, for benchmark-sized
+    loads (millions of order lines) that would take hours through the per-row upserts.
+
+    Rows are column dicts and may carry their ids (kept, and PostgreSQL's id sequence is
+    moved past them). No upsert, no per-row checks beyond the table constraints and one
+    audit entry per call: the caller guarantees that an order's net amount is the sum of
+    its rounded lines (``demo.scale`` computes both exactly). Returns the rows inserted.
+    """
+    if entity not in _BULK:
+        raise ValueError(f"bulk insert supports {', '.join(_BULK)}, not {entity!r}")
+    table = _BULK[entity].__table__
+    s = uow.session
+    for i in range(0, len(rows), chunk):
+        s.execute(insert(table), list(rows[i : i + chunk]))
+    if rows and "id" in rows[0] and s.get_bind().dialect.name == "postgresql":
+        s.execute(select(func.setval(func.pg_get_serial_sequence(table.name, "id"),
+                                     select(func.max(table.c.id)).scalar_subquery())))
+    record(s, uow.actor, f"{entity}.bulk_insert", entity, None, after={"created": len(rows)})
+    return len(rows)

@@ -92,6 +92,7 @@ class Lead(Base, TimestampMixin):
     region: Mapped[str | None] = mapped_column(String(80))
     province: Mapped[str | None] = mapped_column(String(40))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    received_on: Mapped[date] = mapped_column(Date, index=True)  # business date in the company time zone
     first_contacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(20), default="new", index=True)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
@@ -149,6 +150,7 @@ class Activity(Base, TimestampMixin):
     opportunity_id: Mapped[int | None] = mapped_column(ForeignKey("opportunities.id"), index=True)
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    occurred_on: Mapped[date] = mapped_column(Date, index=True)  # business date in the company time zone
     duration_min: Mapped[int] = mapped_column(default=0)
     outcome: Mapped[str | None] = mapped_column(String(200))
     notes: Mapped[str | None] = mapped_column(Text)
@@ -243,6 +245,7 @@ class CallRecord(Base, TimestampMixin):
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
     opportunity_id: Mapped[int | None] = mapped_column(ForeignKey("opportunities.id"))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    occurred_on: Mapped[date] = mapped_column(Date, index=True)  # business date in the company time zone
     duration_s: Mapped[int] = mapped_column(default=0)
     direction: Mapped[str] = mapped_column(String(10), default="outbound")
     transcript: Mapped[str | None] = mapped_column(Text)

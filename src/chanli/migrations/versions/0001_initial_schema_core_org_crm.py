@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 16:17:17.709341
+Create Date: 2026-11-23 16:37:32.509469
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -250,8 +251,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
-            "satisfaction IS NULL OR (satisfaction >= 0 AND satisfaction <= 100)",
-            name=op.f("ck_feedback_satisfaction"),
+            "satisfaction IS NULL OR (satisfaction >= 0 AND satisfaction <= 100)", name=op.f("ck_feedback_satisfaction")
         ),
         sa.ForeignKeyConstraint(["account_id"], ["accounts.id"], name=op.f("fk_feedback_account_id_accounts")),
         sa.ForeignKeyConstraint(["person_id"], ["people.id"], name=op.f("fk_feedback_person_id_people")),
@@ -274,6 +274,7 @@ def upgrade() -> None:
         sa.Column("region", sa.String(length=80), nullable=True),
         sa.Column("province", sa.String(length=40), nullable=True),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("received_on", sa.Date(), nullable=False),
         sa.Column("first_contacted_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("owner_id", sa.Integer(), nullable=True),
@@ -289,6 +290,7 @@ def upgrade() -> None:
     with op.batch_alter_table("leads", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_leads_owner_id"), ["owner_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_leads_received_at"), ["received_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_leads_received_on"), ["received_on"], unique=False)
         batch_op.create_index(batch_op.f("ix_leads_status"), ["status"], unique=False)
 
     op.create_table(
@@ -340,6 +342,7 @@ def upgrade() -> None:
         sa.Column("opportunity_id", sa.Integer(), nullable=True),
         sa.Column("lead_id", sa.Integer(), nullable=True),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("occurred_on", sa.Date(), nullable=False),
         sa.Column("duration_min", sa.Integer(), nullable=False),
         sa.Column("outcome", sa.String(length=200), nullable=True),
         sa.Column("notes", sa.Text(), nullable=True),
@@ -357,6 +360,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("activities", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_activities_account_id"), ["account_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_activities_occurred_on"), ["occurred_on"], unique=False)
         batch_op.create_index(batch_op.f("ix_activities_opportunity_id"), ["opportunity_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_activities_person_id"), ["person_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_activities_started_at"), ["started_at"], unique=False)
@@ -369,6 +373,7 @@ def upgrade() -> None:
         sa.Column("account_id", sa.Integer(), nullable=True),
         sa.Column("opportunity_id", sa.Integer(), nullable=True),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("occurred_on", sa.Date(), nullable=False),
         sa.Column("duration_s", sa.Integer(), nullable=False),
         sa.Column("direction", sa.String(length=10), nullable=False),
         sa.Column("transcript", sa.Text(), nullable=True),
@@ -376,9 +381,7 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["account_id"], ["accounts.id"], name=op.f("fk_call_records_account_id_accounts")),
         sa.ForeignKeyConstraint(
-            ["opportunity_id"],
-            ["opportunities.id"],
-            name=op.f("fk_call_records_opportunity_id_opportunities"),
+            ["opportunity_id"], ["opportunities.id"], name=op.f("fk_call_records_opportunity_id_opportunities")
         ),
         sa.ForeignKeyConstraint(["person_id"], ["people.id"], name=op.f("fk_call_records_person_id_people")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_call_records")),
@@ -386,6 +389,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("call_records", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_call_records_account_id"), ["account_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_call_records_occurred_on"), ["occurred_on"], unique=False)
         batch_op.create_index(batch_op.f("ix_call_records_person_id"), ["person_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_call_records_started_at"), ["started_at"], unique=False)
 
@@ -541,6 +545,7 @@ def downgrade() -> None:
     with op.batch_alter_table("call_records", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_call_records_started_at"))
         batch_op.drop_index(batch_op.f("ix_call_records_person_id"))
+        batch_op.drop_index(batch_op.f("ix_call_records_occurred_on"))
         batch_op.drop_index(batch_op.f("ix_call_records_account_id"))
 
     op.drop_table("call_records")
@@ -548,6 +553,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_activities_started_at"))
         batch_op.drop_index(batch_op.f("ix_activities_person_id"))
         batch_op.drop_index(batch_op.f("ix_activities_opportunity_id"))
+        batch_op.drop_index(batch_op.f("ix_activities_occurred_on"))
         batch_op.drop_index(batch_op.f("ix_activities_account_id"))
 
     op.drop_table("activities")
@@ -562,6 +568,7 @@ def downgrade() -> None:
     op.drop_table("opportunities")
     with op.batch_alter_table("leads", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_leads_status"))
+        batch_op.drop_index(batch_op.f("ix_leads_received_on"))
         batch_op.drop_index(batch_op.f("ix_leads_received_at"))
         batch_op.drop_index(batch_op.f("ix_leads_owner_id"))
 
