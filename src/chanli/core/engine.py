@@ -29,7 +29,10 @@ def connect_store(database_url: str) -> BaseBackend:
         return ibis.sqlite.connect(url.database or ":memory:")
     if url.get_backend_name() == "postgresql":
         return ibis.postgres.connect(
-            host=url.host or "localhost", port=url.port or 5432, user=url.username, password=url.password,
+            host=url.host or "localhost",
+            port=url.port or 5432,
+            user=url.username,
+            password=url.password,
             database=url.database,
         )
     raise ValueError(f"no calculation engine for {url.get_backend_name()}")

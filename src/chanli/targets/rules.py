@@ -97,18 +97,21 @@ def period_weights(
             raise ValueError("working-day weights need a working-day calendar")
         weights = [Decimal(sum(1 for d in c.each_day() if is_working_day(d))) for c in children]
         if sum(weights) == 0:
-            notes.append(Issue("decompose.no_working_days", "no working days in the period; split equally",
-                               Severity.WARNING))
+            notes.append(
+                Issue("decompose.no_working_days", "no working days in the period; split equally", Severity.WARNING)
+            )
             return [ONE] * len(children), notes
         return weights, notes
     if method is DecompositionMethod.SEASONAL:
         hist = {d: v for d, v in (history or {}).items() if v is not None}
         if len(hist) < min_history_slots or sum(hist.values(), ZERO) <= 0:
-            notes.append(Issue(
-                "decompose.thin_history",
-                f"only {len(hist)} periods of history (need {min_history_slots}); split equally instead",
-                Severity.WARNING,
-            ))
+            notes.append(
+                Issue(
+                    "decompose.thin_history",
+                    f"only {len(hist)} periods of history (need {min_history_slots}); split equally instead",
+                    Severity.WARNING,
+                )
+            )
             return [ONE] * len(children), notes
         by_slot: dict[int, Decimal] = {}
         for start, value in hist.items():
@@ -126,8 +129,13 @@ def period_weights(
                 w = sum((by_slot.get((m - 1) // 3, ZERO) for m in months), ZERO) / Decimal(3)
             weights.append(w)
         if sum(weights) <= 0:
-            notes.append(Issue("decompose.no_seasonal_signal", "history has no actuals in these periods; "
-                               "split equally", Severity.WARNING))
+            notes.append(
+                Issue(
+                    "decompose.no_seasonal_signal",
+                    "history has no actuals in these periods; split equally",
+                    Severity.WARNING,
+                )
+            )
             return [ONE] * len(children), notes
         return weights, notes
     raise ValueError(f"{method.value} is not a way to split over periods (use equal, seasonal or working_days)")
@@ -176,12 +184,12 @@ def owner_weights(
     if method is DecompositionMethod.CAPACITY:
         return [capacity_weight(o, as_of, tier_weights) for o in owners], notes
     if method in (DecompositionMethod.LAST_YEAR, DecompositionMethod.POTENTIAL):
-        values = [max(o.last_year if method is DecompositionMethod.LAST_YEAR else o.potential, ZERO)
-                  for o in owners]
+        values = [max(o.last_year if method is DecompositionMethod.LAST_YEAR else o.potential, ZERO) for o in owners]
         if sum(values, ZERO) <= 0:
             what = "last year's actuals" if method is DecompositionMethod.LAST_YEAR else "territory potential"
-            notes.append(Issue("decompose.no_basis", f"no {what} for these owners; split by capacity instead",
-                               Severity.WARNING))
+            notes.append(
+                Issue("decompose.no_basis", f"no {what} for these owners; split by capacity instead", Severity.WARNING)
+            )
             return [capacity_weight(o, as_of, tier_weights) for o in owners], notes
         if method is DecompositionMethod.LAST_YEAR:
             # nobody gets zero just because they are new: give them a floor at capacity-scaled share
@@ -190,8 +198,14 @@ def owner_weights(
                 avg = sum(values, ZERO) / Decimal(len(values) - len(missing))
                 for i in missing:
                     values[i] = avg * capacity_weight(owners[i], as_of, tier_weights)
-                notes.append(Issue("decompose.new_owner", f"{len(missing)} owner(s) had no actuals last year and "
-                                   "were given a capacity-scaled average share", Severity.WARNING))
+                notes.append(
+                    Issue(
+                        "decompose.new_owner",
+                        f"{len(missing)} owner(s) had no actuals last year and "
+                        "were given a capacity-scaled average share",
+                        Severity.WARNING,
+                    )
+                )
         return values, notes
     raise ValueError(f"{method.value} is not a way to split among owners (use equal, capacity, last_year, potential)")
 
@@ -287,12 +301,17 @@ def smart_check(
     out = Issues()
     if metric is None or owner is None:
         missing = "metric" if metric is None else "owner"
-        out.error("smart.specific", f"not specific: a target needs exactly one metric and one owner ({missing} missing)")
+        out.error(
+            "smart.specific", f"not specific: a target needs exactly one metric and one owner ({missing} missing)"
+        )
     if metric is None:
         out.error("smart.measurable", f"not measurable: metric {metric_code!r} is not defined")
     elif not has_data:
-        out.warning("smart.measurable", f"no {metric.label_en.lower()} has been recorded for this owner yet; "
-                    "progress will show zero until facts arrive")
+        out.warning(
+            "smart.measurable",
+            f"no {metric.label_en.lower()} has been recorded for this owner yet; "
+            "progress will show zero until facts arrive",
+        )
     if value < 0:
         out.error("smart.value", "a target cannot be negative")
     lo, hi = band
@@ -325,7 +344,7 @@ def pace(
     higher_is_better: bool = True,
     additive: bool = True,
     pipeline_weighted: Decimal | None = None,
-    thresholds: PacingThresholds = PacingThresholds(),  # noqa: B008 - frozen value
+    thresholds: PacingThresholds = PacingThresholds(),
 ) -> Pacing:
     """Actual vs target and vs what was expected by now, with a projection and a status.
 
@@ -355,8 +374,15 @@ def pace(
     if status is PaceStatus.AT_RISK and with_pipeline is not None and target and with_pipeline >= target:
         status, reason = PaceStatus.BEHIND, reason + "; the weighted pipeline would still reach the target"
     return Pacing(
-        target=target, actual=actual, elapsed=elapsed, expected_to_date=expected, attainment=attainment,
-        pace_ratio=ratio, projected_run_rate=run_rate, projected_with_pipeline=with_pipeline, status=status,
+        target=target,
+        actual=actual,
+        elapsed=elapsed,
+        expected_to_date=expected,
+        attainment=attainment,
+        pace_ratio=ratio,
+        projected_run_rate=run_rate,
+        projected_with_pipeline=with_pipeline,
+        status=status,
         reason=reason,
     )
 

@@ -70,8 +70,9 @@ def test_seasonal_split_follows_last_years_months_and_falls_back_when_history_is
 
 def test_working_day_split_gives_golden_week_october_less():
     holidays = {date(2027, 10, d) for d in range(1, 8)} | {date(2027, 2, d) for d in range(8, 15)}
-    w, _ = period_weights(MONTHS, DecompositionMethod.WORKING_DAYS,
-                          is_working_day=lambda d: d.weekday() < 5 and d not in holidays)
+    w, _ = period_weights(
+        MONTHS, DecompositionMethod.WORKING_DAYS, is_working_day=lambda d: d.weekday() < 5 and d not in holidays
+    )
     october, november = w[9], w[10]
     assert october < november
     with pytest.raises(ValueError, match="calendar"):
@@ -93,11 +94,17 @@ def test_children_always_sum_exactly_to_the_parent_in_every_period(
     total_fen: int, period_w: list[int], child_w: list[int]
 ) -> None:
     total = Decimal(total_fen) / 100
-    periods = MONTHS[: len(period_w)] if len(period_w) <= 12 else MONTHS + [CAL.parse("2028-01"), CAL.parse("2028-02")]
-    periods = periods[: len(period_w)]
+    periods = [*MONTHS, CAL.parse("2028-01"), CAL.parse("2028-02")][: len(period_w)]
     children = [rep(i) for i in range(len(child_w))]
-    d = decompose(METRICS["won_revenue"], total, COMPANY, periods, [Decimal(x) for x in period_w], children,
-                  [Decimal(x) for x in child_w])
+    d = decompose(
+        METRICS["won_revenue"],
+        total,
+        COMPANY,
+        periods,
+        [Decimal(x) for x in period_w],
+        children,
+        [Decimal(x) for x in child_w],
+    )
     assert d.total(COMPANY) == total
     for i in range(len(periods)):
         assert d.column(i, [c.owner for c in children]) == d.cells[COMPANY][i]

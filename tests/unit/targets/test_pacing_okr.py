@@ -52,15 +52,32 @@ def test_pacing_expected_never_exceeds_target_and_status_is_always_set(target: i
 
 def test_smart_check_gives_actionable_reasons_with_numbers():
     period = FiscalCalendar().parse("2026-11")
-    issues = smart_check(metric_code="won_revenue", metric=METRICS["won_revenue"],
-                         owner=OwnerRef(OwnerKind.PERSON, 3), period=period, value=D("900000"), has_data=True,
-                         run_rate=D("300000"), peer_median=D("400000"), linked=False)
+    issues = smart_check(
+        metric_code="won_revenue",
+        metric=METRICS["won_revenue"],
+        owner=OwnerRef(OwnerKind.PERSON, 3),
+        period=period,
+        value=D("900000"),
+        has_data=True,
+        run_rate=D("300000"),
+        peer_median=D("400000"),
+        linked=False,
+    )
     codes = [i.code for i in issues]
     assert codes == ["smart.achievable", "smart.achievable", "smart.relevant"]
     assert "3.00× the trailing run-rate (300,000.00), above the 0.8×–1.5× band" in issues[0].message
     assert not issues.has_errors()
-    bad = smart_check(metric_code="revenue!!", metric=None, owner=None, period=None, value=D(1), has_data=False,
-                      run_rate=None, peer_median=None, linked=True)
+    bad = smart_check(
+        metric_code="revenue!!",
+        metric=None,
+        owner=None,
+        period=None,
+        value=D(1),
+        has_data=False,
+        run_rate=None,
+        peer_median=None,
+        linked=True,
+    )
     assert [i.code for i in bad.errors] == ["smart.specific", "smart.measurable", "smart.time_bound"]
 
 
@@ -77,8 +94,9 @@ def test_review_spreads_the_shortfall_over_remaining_months_keeping_the_year():
 
 def test_elastic_weights_emphasise_then_clip_to_hq_bounds_and_sum_to_one():
     weights = {"won_revenue": D("0.5"), "new_customers": D("0.3"), "renewal_rate": D("0.2")}
-    promo, issues = reweight(weights, {"new_customers": D(2)},
-                             {"new_customers": (D("0.1"), D("0.4")), "won_revenue": (D("0.3"), D("0.7"))})
+    promo, issues = reweight(
+        weights, {"new_customers": D(2)}, {"new_customers": (D("0.1"), D("0.4")), "won_revenue": (D("0.3"), D("0.7"))}
+    )
     assert promo["new_customers"] == D("0.4000")
     assert sum(promo.values()) == 1
     assert promo["won_revenue"] > promo["renewal_rate"]
@@ -87,10 +105,22 @@ def test_elastic_weights_emphasise_then_clip_to_hq_bounds_and_sum_to_one():
 
 def test_okr_progress_rolls_up_three_layers_by_weight():
     strategic = Objective(1, OkrLayer.STRATEGIC, "年度千万")
-    campaign = Objective(2, OkrLayer.CAMPAIGN, "华东攻坚", parent_id=1, weight=D(3), key_results=(
-        KeyResult(1, 2, "新客户", D(0), D(20), D(10)),))
-    tactical = Objective(3, OkrLayer.TACTICAL, "每周拜访", parent_id=1, weight=D(1), key_results=(
-        KeyResult(2, 3, "拜访", D(0), D(100), D(100)), KeyResult(3, 3, "周期缩短", D(60), D(40), D(50))))
+    campaign = Objective(
+        2,
+        OkrLayer.CAMPAIGN,
+        "华东攻坚",
+        parent_id=1,
+        weight=D(3),
+        key_results=(KeyResult(1, 2, "新客户", D(0), D(20), D(10)),),
+    )
+    tactical = Objective(
+        3,
+        OkrLayer.TACTICAL,
+        "每周拜访",
+        parent_id=1,
+        weight=D(1),
+        key_results=(KeyResult(2, 3, "拜访", D(0), D(100), D(100)), KeyResult(3, 3, "周期缩短", D(60), D(40), D(50))),
+    )
     progress = objective_progress([strategic, campaign, tactical])
     assert progress[2] == D("0.5000")
     assert progress[3] == D("0.7500")  # (1.0 + 0.5) / 2
@@ -98,7 +128,8 @@ def test_okr_progress_rolls_up_three_layers_by_weight():
 
 
 def test_customer_success_index_inverts_complaints_and_skips_unknowns():
-    assert customer_success_index({"renewal_rate": D("0.9"), "satisfaction": D(80), "complaint_rate": D("0.1")}) \
-        == D("86.0")
+    assert customer_success_index({"renewal_rate": D("0.9"), "satisfaction": D(80), "complaint_rate": D("0.1")}) == D(
+        "86.0"
+    )
     assert customer_success_index({"renewal_rate": None, "satisfaction": D(70)}) == D("70.0")
     assert customer_success_index({}) is None
