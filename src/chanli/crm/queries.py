@@ -7,7 +7,7 @@ loops over rows.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -41,6 +41,7 @@ __all__ = [
     "OpportunityRow",
     "dashboard",
     "export_rows",
+    "export_rows_for",
     "external_ids",
     "get_opportunity",
     "get_order",
@@ -49,6 +50,8 @@ __all__ = [
     "list_accounts",
     "list_leads",
     "list_opportunities",
+    "reference_keys",
+    "rows_by_key",
 ]
 
 
@@ -518,3 +521,64 @@ def lead_sources(s: Session, principal: Principal) -> list[str]:
         select(Lead.source).where(Lead.source.is_not(None)).distinct(), principal, Lead.owner_id
     ).order_by(Lead.source)
     return [src for src in s.scalars(stmt) if src]
+
+
+# --- for imports and exports (chanli.exchange) ------------------------------------------------
+
+
+def rows_by_key(
+    s: Session, entity: str, *, external_ids: Sequence[str] = (), ids: Sequence[int] = ()
+) -> list[dict[str, Any]]:
+    """Column values of rows found by external id or id, so an import can leave the columns
+    its file does not carry as they are."""
+    table = _ENTITIES[entity]
+    cols = [c.key for c in table.__table__.columns]
+    out: list[dict[str, Any]] = []
+    for column, keys in ((table.external_id, list(external_ids)), (table.id, list(ids))):
+        for i in range(0, len(keys), 900):  # stay under SQLite's bound-parameter limit
+            for row in s.scalars(select(table).where(column.in_(keys[i : i + 900]))):
+                out.append({c: getattr(row, c) for c in cols})
+    return out
+
+
+def reference_keys(s: Session, entity: str, ids: Sequence[int]) -> dict[int, str]:
+    """id → how an export names a row it references: the external id, else the name (for
+    entities that have one); rows with neither are left out."""
+    table = _ENTITIES[entity]
+    name_col = getattr(table, "name", None)
+    keys = sorted(set(ids))
+    out: dict[int, str] = {}
+    for i in range(0, len(keys), 900):
+        cols = [table.id, table.external_id] + ([name_col] if name_col is not None else [])
+        for row in s.execute(select(*cols).where(table.id.in_(keys[i : i + 900]))):
+            key = row[1] or (row[2] if name_col is not None else None)
+            if key:
+                out[row[0]] = key
+    return out
+
+
+_EXPORT_OWNER: dict[str, Any] = {
+    "account": Account.owner_id,
+    "lead": Lead.owner_id,
+    "opportunity": Opportunity.owner_id,
+    "order": Order.owner_id,
+    "payment": Order.owner_id,
+    "activity": Activity.person_id,
+    "call": CallRecord.person_id,
+}
+
+
+def export_rows_for(s: Session, principal: Principal, entity: str, batch: int = 2000) -> Iterator[dict[str, Any]]:
+    """Rows of an entity the caller may see (through their owner, like every list here), as
+    column dicts in id order, streamed in batches. Products are a catalogue everyone sees."""
+    table = _ENTITIES[entity]
+    cols = [c.key for c in table.__table__.columns]
+    stmt = select(table).order_by(table.id)
+    if hasattr(table, "deleted_at"):
+        stmt = stmt.where(table.deleted_at.is_(None))
+    if entity == "payment" and not principal.sees_all:
+        stmt = stmt.join(Order, Order.id == Payment.order_id)
+    if entity in _EXPORT_OWNER:
+        stmt = _owner_scope(stmt, principal, _EXPORT_OWNER[entity])
+    for row in s.scalars(stmt.execution_options(yield_per=batch)):
+        yield {c: getattr(row, c) for c in cols}

@@ -91,6 +91,7 @@ class TeamDraft:
     parent_id: int | None = None
     external_id: str | None = None
     region_code: str | None = None
+    manager_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
@@ -17,6 +19,7 @@ __all__ = [
     "PersonRow",
     "TeamRow",
     "company_profile",
+    "export_rows_for",
     "external_ids",
     "get_person",
     "list_mentorships",
@@ -24,6 +27,8 @@ __all__ = [
     "list_teams",
     "list_users",
     "names_to_ids",
+    "reference_keys",
+    "rows_by_key",
     "user_by_id",
     "user_by_username",
 ]
@@ -222,3 +227,54 @@ def person_table() -> type[Person]:
 
 def list_users(s: Session) -> list[User]:
     return list(s.scalars(select(User).order_by(User.id)))
+
+
+# --- for imports and exports (chanli.exchange) ------------------------------------------------
+
+
+def rows_by_key(
+    s: Session, entity: str, *, external_ids: Sequence[str] = (), ids: Sequence[int] = ()
+) -> list[dict[str, Any]]:
+    """Column values of teams or people found by external id or id, so an import can leave
+    the columns its file does not carry as they are."""
+    table = _ENTITIES[entity]
+    cols = [c.key for c in table.__table__.columns]
+    out: list[dict[str, Any]] = []
+    for column, keys in ((table.external_id, list(external_ids)), (table.id, list(ids))):
+        for i in range(0, len(keys), 900):  # stay under SQLite's bound-parameter limit
+            for row in s.scalars(select(table).where(column.in_(keys[i : i + 900]))):  # type: ignore[attr-defined]
+                out.append({c: getattr(row, c) for c in cols})
+    return out
+
+
+def reference_keys(s: Session, entity: str, ids: Sequence[int]) -> dict[int, str]:
+    """id → how an export names a team or person it references: the external id, else the name."""
+    table = _ENTITIES[entity]
+    keys = sorted(set(ids))
+    out: dict[int, str] = {}
+    for i in range(0, len(keys), 900):
+        stmt = select(table.id, table.external_id, table.name).where(table.id.in_(keys[i : i + 900]))
+        for id_, ext, name in s.execute(stmt):
+            out[id_] = ext or name
+    return out
+
+
+def export_rows_for(s: Session, principal: Principal, entity: str, batch: int = 2000) -> Iterator[dict[str, Any]]:
+    """Teams (parents before children) or people (by id) the caller may see, as column dicts,
+    streamed in batches so an export never holds the whole table."""
+    if entity == "team":
+        stmt = select(Team).order_by(Team.path, Team.id)
+        if not principal.sees_all:
+            own_team = (
+                s.scalar(select(Person.team_id).where(Person.id == principal.person_id))
+                if principal.person_id else None
+            )
+            visible = set(principal.visible_team_ids or ()) | ({own_team} if own_team else set())
+            stmt = stmt.where(Team.id.in_(sorted(visible)))
+        table: Any = Team
+    else:
+        stmt = scope(select(Person).order_by(Person.id), principal, team_col=Person.team_id, person_col=Person.id)
+        table = Person
+    cols = [c.key for c in table.__table__.columns]
+    for row in s.scalars(stmt.execution_options(yield_per=batch)):
+        yield {c: getattr(row, c) for c in cols}

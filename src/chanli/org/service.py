@@ -6,10 +6,11 @@ a thousand people and a single edit from the web share the same code path.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from chanli.core.audit import record, snapshot
@@ -17,18 +18,23 @@ from chanli.core.auth import Principal, Role, User, hash_password
 from chanli.core.db import UnitOfWork
 from chanli.core.issues import Issue, ValidationFailed
 from chanli.org.model import CompanyProfile, JobRole, MentorshipTerms, PersonDraft, TeamDraft
-from chanli.org.tables import Company, Mentorship, Person, Team
+from chanli.org.tables import Company, Mentorship, Person, Team, Territory
 
 __all__ = [
     "NotFound",
     "add_mentorship",
     "add_user",
+    "bulk_insert",
     "create_person",
     "create_team",
     "principal_for_user",
+    "set_team_manager",
     "save_company",
+    "update_person",
+    "update_team",
     "upsert_people",
     "upsert_teams",
+    "upsert_territory",
 ]
 
 
@@ -71,6 +77,7 @@ def create_team(uow: UnitOfWork, draft: TeamDraft) -> Team:
         parent_id=draft.parent_id,
         external_id=draft.external_id,
         region_code=draft.region_code,
+        manager_id=draft.manager_id,
         depth=depth,
     )
     s.add(team)
@@ -96,6 +103,8 @@ def upsert_teams(uow: UnitOfWork, drafts: Sequence[TeamDraft]) -> tuple[int, int
         existing.name = draft.name
         existing.kind = draft.kind.value
         existing.region_code = draft.region_code
+        if draft.manager_id is not None:
+            existing.manager_id = draft.manager_id
         if existing.parent_id != draft.parent_id:
             _reparent(s, existing, draft.parent_id)
         after = snapshot(existing)
@@ -116,6 +125,21 @@ def _reparent(s: Session, team: Team, parent_id: int | None) -> None:
         child.path = new_prefix + child.path[len(old_prefix) :]
         child.depth += delta
     team.parent_id = parent_id
+
+
+def set_team_manager(uow: UnitOfWork, team_id: int, person_id: int | None) -> Team:
+    """Name (or clear) a team's manager; managers see the team's whole subtree."""
+    s = uow.session
+    team = s.get(Team, team_id)
+    if team is None:
+        raise NotFound(f"team {team_id} does not exist")
+    if person_id is not None and s.get(Person, person_id) is None:
+        raise NotFound(f"person {person_id} does not exist")
+    before = snapshot(team, ["manager_id"])
+    team.manager_id = person_id
+    s.flush()
+    record(s, uow.actor, "team.manager", "team", team.id, before=before, after=snapshot(team, ["manager_id"]))
+    return team
 
 
 def _person_issues(s: Session, draft: PersonDraft) -> list[Issue]:
@@ -279,3 +303,100 @@ def principal_for_user(s: Session, user: User) -> Principal:
 
 def touch_login(uow: UnitOfWork, user_id: int) -> None:
     uow.session.execute(update(User).where(User.id == user_id).values(last_login_at=datetime.now(UTC)))
+
+
+def upsert_territory(
+    uow: UnitOfWork,
+    *,
+    code: str,
+    name: str,
+    team_id: int | None = None,
+    provinces: Sequence[str] = (),
+    industries: Sequence[str] = (),
+) -> int:
+    """Create or update a territory (the provinces and/or industries a team covers) by its
+    code; lead routing matches on it. Returns the territory id."""
+    s = uow.session
+    if team_id is not None and s.get(Team, team_id) is None:
+        raise NotFound(f"team {team_id} does not exist")
+    territory = s.scalars(select(Territory).where(Territory.code == code)).first()
+    before = snapshot(territory) if territory else None
+    if territory is None:
+        territory = Territory(code=code)
+        s.add(territory)
+    territory.name = name
+    territory.team_id = team_id
+    territory.provinces = ",".join(provinces) or None
+    territory.industries = ",".join(industries) or None
+    s.flush()
+    after = snapshot(territory)
+    if after != before:
+        record(s, uow.actor, "territory.save", "territory", territory.id, before=before, after=after)
+    return territory.id
+
+
+def update_team(uow: UnitOfWork, team_id: int, draft: TeamDraft) -> bool:
+    """Update a team found by id rather than external id (an import matched it by its name
+    because it has none). Returns whether anything changed; a change is audited."""
+    s = uow.session
+    team = s.get(Team, team_id)
+    if team is None:
+        raise NotFound(f"team {team_id} does not exist")
+    before = snapshot(team)
+    team.name = draft.name
+    team.kind = draft.kind.value
+    team.region_code = draft.region_code
+    if draft.external_id:
+        team.external_id = draft.external_id
+    if team.parent_id != draft.parent_id:
+        _reparent(s, team, draft.parent_id)
+    after = snapshot(team)
+    if after == before:
+        return False
+    record(s, uow.actor, "team.update", "team", team.id, before=before, after=after)
+    return True
+
+
+def update_person(uow: UnitOfWork, person_id: int, draft: PersonDraft) -> bool:
+    """Update a person found by id rather than external id (an import matched them by their
+    name because they have none). Returns whether anything changed; a change is audited."""
+    s = uow.session
+    person = s.get(Person, person_id)
+    if person is None:
+        raise NotFound(f"person {person_id} does not exist")
+    issues = _person_issues(s, draft)
+    if issues:
+        raise ValidationFailed(issues)
+    before = snapshot(person)
+    _apply_person(person, draft)
+    if not draft.external_id:
+        person.external_id = before["external_id"]
+    after = snapshot(person)
+    if after == before:
+        return False
+    s.flush()
+    record(s, uow.actor, "person.update", "person", person.id, before=before, after=after)
+    return True
+
+
+_BULK: dict[str, Any] = {"teams": Team, "people": Person}
+
+
+def bulk_insert(uow: UnitOfWork, entity: str, rows: Sequence[Mapping[str, Any]], *, chunk: int = 20_000) -> int:
+    """Insert many *new* teams or people with multi-row statements (benchmark-sized orgs).
+
+    Rows are column dicts with their ids, parents and managers before the rows that point at
+    them, and a team ``path``/``depth`` consistent with those ids; PostgreSQL's id sequence is
+    moved past them. One audit entry per call. Returns the rows inserted.
+    """
+    if entity not in _BULK:
+        raise ValueError(f"bulk insert supports {', '.join(_BULK)}, not {entity!r}")
+    table = _BULK[entity].__table__
+    s = uow.session
+    for i in range(0, len(rows), chunk):
+        s.execute(insert(table), list(rows[i : i + chunk]))
+    if rows and "id" in rows[0] and s.get_bind().dialect.name == "postgresql":
+        s.execute(select(func.setval(func.pg_get_serial_sequence(table.name, "id"),
+                                     select(func.max(table.c.id)).scalar_subquery())))
+    record(s, uow.actor, f"{entity}.bulk_insert", entity, None, after={"created": len(rows)})
+    return len(rows)

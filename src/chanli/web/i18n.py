@@ -15,7 +15,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
-__all__ = ["LOCALES", "DEFAULT_LOCALE", "negotiate", "translations"]
+__all__ = ["DEFAULT_LOCALE", "LOCALES", "negotiate", "translations"]
 
 LOCALE_DIR = Path(__file__).with_name("locale")
 LOCALES = ("zh_CN", "en")

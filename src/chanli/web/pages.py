@@ -34,6 +34,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chanli.api.deps import get_container, principal_from_request
@@ -146,6 +147,13 @@ def _login_redirect(request: Request) -> Response:
         # HX-Redirect makes the browser itself go to the login page.
         return Response(status_code=401, headers={"HX-Redirect": location})
     return RedirectResponse(location, status_code=303)
+
+
+def _local_path(target: str) -> str:
+    """Only paths on this site: browsers read ``//host`` and ``/\\host`` as another site."""
+    if target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return "/"
 
 
 def _principal(request: Request, s: Session) -> Principal | None:
@@ -299,17 +307,19 @@ def mount(app: FastAPI) -> None:
         """Unknown page URLs get the page 404; the API keeps its JSON answers."""
         if exc.status_code != 404 or request.url.path.startswith(("/api", "/static")):
             return await http_exception_handler(request, exc)
-        with get_container(request).read() as s:
-            principal = _principal(request, s)
-        return _not_found(request, principal)
+        def page() -> HTMLResponse:
+            with get_container(request).read() as s:
+                return _not_found(request, _principal(request, s))
+
+        return await run_in_threadpool(page)
 
     @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
-    def login_form(request: Request, next: str = "/") -> HTMLResponse:  # noqa: A002
+    def login_form(request: Request, next: str = "/") -> HTMLResponse:
         return render(request, "login.html", next=next, error=None, username="")
 
     @app.post("/login", include_in_schema=False)
     def login(request: Request, username: str = Form(""), password: str = Form(""),
-              next: str = Form("/")) -> Response:  # noqa: A002
+              next: str = Form("/")) -> Response:
         container = get_container(request)
         with container.read() as s:
             user = org_queries.user_by_username(s, username.strip())
@@ -319,8 +329,7 @@ def mount(app: FastAPI) -> None:
                               username=username, status=401)
             request.session["uid"] = user.id
             request.session["tv"] = user.token_version
-        target = next if next.startswith("/") and not next.startswith("//") else "/"
-        return RedirectResponse(target, status_code=303)
+        return RedirectResponse(_local_path(next), status_code=303)
 
     @app.post("/logout", include_in_schema=False)
     def logout(request: Request) -> Response:

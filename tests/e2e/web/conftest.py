@@ -104,9 +104,14 @@ def table_rows(page: str, testid: str) -> list[list[str]]:
     body = re.search(r"<tbody>(.*?)</tbody>", table.group(1), re.S)
     assert body is not None
     return [
-        [" ".join(html.unescape(re.sub(r"<[^>]+>", " ", cell)).split()) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        [_text(cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
         for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body.group(1), re.S)
     ]
+
+
+def _text(fragment: str) -> str:
+    """Visible text of an HTML fragment, whitespace collapsed."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
 
 
 def first_column(page: str, testid: str) -> list[str]:

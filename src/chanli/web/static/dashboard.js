@@ -27,7 +27,7 @@
     series: [
       { name: d.labels.won, type: "bar", data: num(d.won), barMaxWidth: 28,
         itemStyle: { color: "#c8102e", borderRadius: [4, 4, 0, 0] } },
-      { name: d.labels.collected, type: "line", data: num(d.collected), smooth: true, symbolSize: 6,
+      { name: d.labels.collected, type: "line", data: num(d.collected), symbolSize: 6,
         itemStyle: { color: "#1f6fd1" }, lineStyle: { width: 2 } },
     ],
   });
