@@ -6,12 +6,15 @@ import json
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from typer.testing import CliRunner
 
 from chanli.cli import app
 from chanli.cli.common import reset
+from chanli.schema import MIGRATIONS
 
 runner = CliRunner()
+HEAD = ScriptDirectory(str(MIGRATIONS)).get_current_head()
 
 
 @pytest.fixture
@@ -32,7 +35,7 @@ def test_init_creates_the_store_company_and_administrator_once(db: str) -> None:
     r = run("init", "--company", "示例公司", "--admin-password", "admin-pass-1", "--json")
     assert r.exit_code == 0, r.output
     out = json.loads(r.output)
-    assert out["admin_created"] is True and out["revision"] == "0001"
+    assert out["admin_created"] is True and out["revision"] == HEAD
     again = run("init", "--company", "示例公司", "--json")
     assert again.exit_code == 0 and json.loads(again.output)["admin_created"] is False
     users = json.loads(run("users", "list", "--json").output)
@@ -74,7 +77,7 @@ def test_the_store_can_be_chosen_per_command_with_db(tmp_path: Path, monkeypatch
     target = tmp_path / "other.db"
     r = run("--db", f"sqlite:///{target}", "db", "upgrade", "--json")
     assert r.exit_code == 0, r.output
-    assert target.exists() and json.loads(r.output)["revision"] == "0001"
+    assert target.exists() and json.loads(r.output)["revision"] == HEAD
 
 
 def test_version_and_help_need_no_store() -> None:
