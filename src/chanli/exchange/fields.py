@@ -23,6 +23,7 @@ __all__ = [
     "EntitySpec",
     "FieldSpec",
     "Kind",
+    "choice_help",
     "choice_label",
     "entity_spec",
 ]
@@ -42,6 +43,7 @@ class Kind(Enum):
 
 
 MONEY_LIMIT = Decimal(10) ** 16  # NUMERIC(18,2)
+_FIELD_INDEX: dict[str, dict[str, FieldSpec]] = {}  # entity name → field name → spec (parsing hot path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,14 @@ class FieldSpec:
     choices: str | None = None
     ref: str | None = None  # target entity name (plural, as in ENTITIES)
     line: bool = False  # orders: belongs to the order line, not the order
+    column_name: str | None = None  # the stored column when it is not ``name`` (refs: ``name_id``)
+
+    @property
+    def column(self) -> str:
+        """The draft/column name this field fills (``owner`` → ``owner_id``)."""
+        if self.column_name:
+            return self.column_name
+        return f"{self.name}_id" if self.kind is Kind.REF else self.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,10 +83,13 @@ class EntitySpec:
     self_refs: tuple[str, ...] = field(default=())  # fields that reference this same entity
 
     def field(self, name: str) -> FieldSpec:
-        for f in self.fields:
-            if f.name == name:
-                return f
-        raise KeyError(f"{self.name} has no field {name!r}")
+        index = _FIELD_INDEX.get(self.name)
+        if index is None:
+            index = _FIELD_INDEX[self.name] = {f.name: f for f in self.fields}
+        try:
+            return index[name]
+        except KeyError:
+            raise KeyError(f"{self.name} has no field {name!r}") from None
 
     @property
     def field_names(self) -> tuple[str, ...]:
@@ -193,6 +206,11 @@ def _choices(vocab: Mapping[str, tuple[str, ...]]) -> dict[str, str]:
 CHOICES: dict[str, dict[str, str]] = {name: _choices(vocab) for name, vocab in _VOCAB.items()}
 
 
+def choice_help(choices: str) -> str:
+    """The accepted values of a vocabulary for messages: ``new (新人), core (骨干) …``."""
+    return ", ".join(code if words[0] == code else f"{code} ({words[0]})" for code, words in _VOCAB[choices].items())
+
+
 def choice_label(choices: str, code: str) -> str:
     """The Chinese label an export writes for a code (the code itself when none)."""
     return _VOCAB[choices].get(code, (code,))[0]
@@ -248,7 +266,7 @@ ACCOUNTS = EntitySpec(
         _money("annual_revenue", "年营收", "年收入", "营收", "营业收入", "annual revenue", "revenue"),
         _f("year_established", Kind.INT, "成立年份", "成立年", "founded", "year established"),
         _f("parent", Kind.REF, "母公司", "上级客户", "所属集团", "集团", "parent", "parent account",
-           "subsidiary of", ref="accounts"),
+           "subsidiary of", ref="accounts", column_name="parent_account_id"),
     ),
 )
 

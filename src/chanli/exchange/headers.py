@@ -43,10 +43,12 @@ def _lookup(entity: EntitySpec, custom: Mapping[str, str | None] | None) -> dict
     return table
 
 
-def header_score(entity: EntitySpec, headers: Sequence[str | None]) -> int:
+def header_score(
+    entity: EntitySpec, headers: Sequence[str | None], custom: Mapping[str, str | None] | None = None
+) -> int:
     """How many distinct fields a row of header texts maps to (used to find the header row)."""
-    table = entity.synonyms()
-    return len({table[k] for h in headers if h and (k := normalise_token(h)) in table})
+    table = _lookup(entity, custom)
+    return len({t for h in headers if h and (t := table.get(normalise_token(str(h)))) is not None})
 
 
 def map_headers(

@@ -63,7 +63,7 @@ def normalise_token(text: str) -> str:
 
 
 def is_blank(cell: Cell) -> bool:
-    return cell is None or (isinstance(cell, str) and not _SPACES.sub("", cell))
+    return cell is None or (isinstance(cell, str) and not cell.strip().strip("\ufeff").strip())
 
 
 def _float_text(value: float) -> str:
@@ -191,21 +191,24 @@ def parse_bool(cell: Cell) -> bool | None:
     raise ValueProblem("value.bool", "expected 是/否, yes/no, true/false or 1/0")
 
 
-def parse_choice(cell: Cell, choices: Mapping[str, str], what: str) -> str | None:
+def parse_choice(cell: Cell, choices: Mapping[str, str], what: str, accepted: str | None = None) -> str | None:
     """Map a cell to a stored code via ``choices`` (normalised synonym → code)."""
     text = cell_text(cell)
     if text is None:
         return None
     code = choices.get(normalise_token(text))
     if code is None:
-        known = sorted(set(choices.values()))
-        raise ValueProblem("value.choice", f"unknown {what}; use one of {', '.join(known)}")
+        known = accepted or ", ".join(sorted(set(choices.values())))
+        raise ValueProblem("value.choice", f"unknown {what}; use one of {known}")
     return code
 
 
 # --- dates and times ------------------------------------------------------------------------
 
-_EXCEL_EPOCH = datetime(1899, 12, 30)  # serial 1 = 1900-01-01, after Lotus's 1900-02-29 bug
+# Serial 1 is 1900-01-01 and Excel counts a phantom 1900-02-29 (Lotus's bug), so from 1900-03-01
+# on — every serial accepted here — day n is 1899-12-30 + n. Cell dates are wall-clock values
+# without a zone; ``parse_datetime`` gives them the company's zone.
+_EXCEL_EPOCH = datetime(1899, 12, 30)  # noqa: DTZ001 - a wall-clock date, zone applied by the caller
 _SERIAL_MIN, _SERIAL_MAX = Decimal(10000), Decimal(2958466)  # 1927-05-18 … 9999-12-31
 
 _DATE = re.compile(
@@ -224,8 +227,6 @@ def excel_serial(value: Decimal) -> datetime:
         raise ValueProblem("value.date", "is a number, but not a plausible Excel date serial")
     days = int(value)
     seconds = round((value - days) * 86400)
-    if days < 61:  # before the phantom 1900-02-29
-        days += 1
     return _EXCEL_EPOCH + timedelta(days=days, seconds=seconds)
 
 
@@ -234,8 +235,8 @@ def _parse_moment(cell: Cell) -> tuple[datetime, bool, bool]:
     if isinstance(cell, datetime):
         return cell, True, cell.tzinfo is not None
     if isinstance(cell, date):
-        return datetime(cell.year, cell.month, cell.day), False, False
-    if isinstance(cell, bool) or isinstance(cell, time):
+        return datetime(cell.year, cell.month, cell.day), False, False  # noqa: DTZ001 - wall clock
+    if isinstance(cell, bool | time):
         raise ValueProblem("value.date", "expected a date")
     if isinstance(cell, int | float | Decimal):
         number = parse_decimal(cell)
@@ -259,7 +260,7 @@ def _parse_moment(cell: Cell) -> tuple[datetime, bool, bool]:
     else:
         m_dict = m.groupdict()
     try:
-        moment = datetime(
+        moment = datetime(  # noqa: DTZ001 - wall clock; an offset in the text is applied below
             int(m_dict["y"]), int(m_dict["m"]), int(m_dict["d"]),
             int(m_dict["H"] or 0), int(m_dict["M"] or 0), int(m_dict["S"] or 0),
             int((m_dict["frac"][1:] + "000000")[:6]) if m_dict["frac"] else 0,

@@ -28,8 +28,8 @@ __all__ = [
     "create_person",
     "create_team",
     "principal_for_user",
-    "set_team_manager",
     "save_company",
+    "set_team_manager",
     "update_person",
     "update_team",
     "upsert_people",
@@ -382,20 +382,23 @@ def update_person(uow: UnitOfWork, person_id: int, draft: PersonDraft) -> bool:
 _BULK: dict[str, Any] = {"teams": Team, "people": Person}
 
 
-def bulk_insert(uow: UnitOfWork, entity: str, rows: Sequence[Mapping[str, Any]], *, chunk: int = 20_000) -> int:
-    """Insert many *new* teams or people with multi-row statements (benchmark-sized orgs).
+def bulk_insert(uow: UnitOfWork, entity: str, columns: Mapping[str, Sequence[Any]]) -> int:
+    """Insert many *new* teams or people, given column by column (benchmark-sized orgs).
 
-    Rows are column dicts with their ids, parents and managers before the rows that point at
-    them, and a team ``path``/``depth`` consistent with those ids; PostgreSQL's id sequence is
-    moved past them. One audit entry per call. Returns the rows inserted.
+    Ids are given, parents and managers before the rows that point at them, and a team's
+    ``path``/``depth`` consistent with those ids; PostgreSQL's id sequence is moved past them.
+    One audit entry per call. Returns the rows inserted.
     """
     if entity not in _BULK:
         raise ValueError(f"bulk insert supports {', '.join(_BULK)}, not {entity!r}")
     table = _BULK[entity].__table__
+    names = list(columns)
+    rows = [dict(zip(names, values, strict=True)) for values in zip(*(columns[c] for c in names), strict=True)]
+    if not rows:
+        return 0
     s = uow.session
-    for i in range(0, len(rows), chunk):
-        s.execute(insert(table), list(rows[i : i + chunk]))
-    if rows and "id" in rows[0] and s.get_bind().dialect.name == "postgresql":
+    s.execute(insert(table), rows)
+    if "id" in columns and s.get_bind().dialect.name == "postgresql":
         s.execute(select(func.setval(func.pg_get_serial_sequence(table.name, "id"),
                                      select(func.max(table.c.id)).scalar_subquery())))
     record(s, uow.actor, f"{entity}.bulk_insert", entity, None, after={"created": len(rows)})
