@@ -35,7 +35,7 @@ $(VENDOR)/.stamp: frontend/package.json frontend/package-lock.json
 	touch $@
 
 demo: install
-	$(BIN)/chanli demo --host $(HOST) --port $(PORT)
+	$(BIN)/chanli demo --reset --host $(HOST) --port $(PORT)
 
 lint: $(VENV)/.stamp-dev
 	$(BIN)/ruff check src tests

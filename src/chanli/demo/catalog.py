@@ -214,5 +214,5 @@ TIER_PROFILES: dict[Tier, TierProfile] = {
 # a March peak after the holiday when budgets open, a June half-year close, and the
 # Spring Festival dip in February.
 SEASONALITY: dict[int, float] = {
-    1: 1.0, 2: 0.5, 3: 1.35, 4: 0.95, 5: 0.95, 6: 1.15, 7: 0.85, 8: 0.85, 9: 1.1, 10: 0.95, 11: 1.25, 12: 1.7,
+    1: 1.0, 2: 0.45, 3: 1.4, 4: 0.95, 5: 0.95, 6: 1.15, 7: 0.85, 8: 0.85, 9: 1.1, 10: 1.0, 11: 1.3, 12: 1.8,
 }

@@ -82,6 +82,7 @@ CLOSINGS_PER_REP_MONTH = 1.6  # deals decided (won or lost) per rep and month in
 OPEN_PIPELINE_MONTHS = 1.8  # open deals today, in months of average closings
 EXPANSION_SHARE = 0.12  # deals that sell more to an existing customer instead of a new lead
 BASE_ACCOUNTS_PER_REP = {Tier.ELITE: 5, Tier.CORE: 3, Tier.NEW: 0}
+KEY_ACCOUNT_BASE_PER_REP = {Tier.ELITE: 3, Tier.CORE: 2, Tier.NEW: 0}  # fewer, bigger customers
 CHURN_RATE = {True: 0.55, False: 0.10}  # renewal churn with / without a complaint before the due date
 COMPLAINT_PRONE_SHARE = 0.25
 CANCEL_SHARE = 0.03
@@ -161,7 +162,8 @@ def _one_year_earlier(day: date) -> date:
 
 @dataclass(frozen=True, slots=True)
 class _Deal:
-    """A deal slot before it becomes rows: who, when it is decided, how it ends."""
+    """A deal slot before it becomes rows: who owns it, when it is decided (won or lost is
+    drawn when it is realised), and whether it sells more to an existing customer."""
 
     owner: PlannedPerson
     close_on: date | None  # None: still open today
@@ -174,6 +176,7 @@ class _Planner:
     def __init__(self, spec: DemoSpec) -> None:
         self.spec = spec
         self.start, self.today = spec.start, spec.today
+        self.now = datetime.combine(spec.today, time(0), tzinfo=SHANGHAI).astimezone(UTC)  # today's first moment
         self.teams: list[PlannedTeam] = []
         self.people: list[PlannedPerson] = []
         self.territories: list[PlannedTerritory] = []
@@ -318,25 +321,30 @@ class _Planner:
         return PlannedLine(self.products[product_key].key, quantity, spec.list_price, rate, net, spec.renewable)
 
     def _quote(self, rng: random.Random, grade: str, tier: Tier, *, expansion: bool,
-               renewable_only: bool = False) -> tuple[PlannedLine, ...]:
+               renewable_only: bool = False, size: float = 1.0) -> tuple[PlannedLine, ...]:
         """The lines a rep would quote to an account of ``grade``: a main product sized to the
-        account, plus add-ons. An expansion sells one add-on to an existing customer."""
+        account (times ``size``: year-end budgets buy more seats), plus add-ons. An expansion
+        sells one add-on to an existing customer."""
+
+        def seats(lo: int, hi: int) -> int:
+            return max(1, round(rng.randint(lo, hi) * size))
+
         if expansion:
             return (self._line(rng, _pick(rng, {"ai-agent": 35, "badge": 20, "panel": 15, "impl": 15,
                                                 "training": 15}), tier),)
         lines: list[PlannedLine] = []
         if grade == "C":
-            lines.append(self._line(rng, "crm-pro", tier, rng.randint(5, 40)))
+            lines.append(self._line(rng, "crm-pro", tier, seats(5, 40)))
         elif grade == "B":
             if rng.random() < 0.5:
-                lines.append(self._line(rng, "crm-pro", tier, rng.randint(30, 120)))
+                lines.append(self._line(rng, "crm-pro", tier, seats(30, 120)))
             else:
-                lines.append(self._line(rng, "crm-ent", tier, rng.randint(20, 80)))
+                lines.append(self._line(rng, "crm-ent", tier, seats(20, 80)))
         elif rng.random() < 0.6 or renewable_only:
-            lines.append(self._line(rng, "crm-ent", tier, rng.randint(80, 400)))
+            lines.append(self._line(rng, "crm-ent", tier, seats(80, 260)))
         else:
             lines.append(self._line(rng, "data-hub", tier))
-            lines.append(self._line(rng, "impl", tier, rng.randint(20, 80)))
+            lines.append(self._line(rng, "impl", tier, rng.randint(20, 60)))
             lines.append(self._line(rng, "support", tier))
         addons = {"ai-agent": 0.25} if renewable_only else {
             "ai-agent": 0.25, "badge": 0.12, "panel": 0.08, "training": 0.2,
@@ -354,8 +362,8 @@ class _Planner:
         months = self.spec.month_starts
         weights = [cat.SEASONALITY[m.month] for m in months]
         for rep in self.reps:
-            for _ in range(BASE_ACCOUNTS_PER_REP[rep.tier] if self.team_of[rep.key].region_key else
-                           {Tier.ELITE: 3, Tier.CORE: 2, Tier.NEW: 0}[rep.tier]):
+            per_rep = BASE_ACCOUNTS_PER_REP if self.team_of[rep.key].region_key else KEY_ACCOUNT_BASE_PER_REP
+            for _ in range(per_rep[rep.tier]):
                 account = self._account(rng, rep, base=True)
                 self.base_accounts.setdefault(rep.key, []).append(account.key)
                 month = rng.choices(months, weights=weights)[0]
@@ -367,35 +375,41 @@ class _Planner:
 
     # --- 3. deal flow ---------------------------------------------------------------------
     def plan_deals(self, rng: random.Random) -> list[_Deal]:
-        """Which deals are decided when, by whom, and how they end (seasonal, tier-weighted)."""
+        """Which deals are decided when and by whom: each month as many as the reps on board can
+        carry, scaled by the month's seasonality; open deals fill today's pipeline."""
         reps = self.reps
         deals: list[_Deal] = []
         for month in self.spec.month_starts:
             end = min(_first_of_next(month), self.today)
             covered = (end - month).days / (_first_of_next(month) - month).days
-            count = round(CLOSINGS_PER_REP_MONTH * len(reps) * cat.SEASONALITY[month.month] * covered)
+            mid = month + timedelta(days=14)
+            capacity = sum(self._capacity(rep, mid) for rep in reps)
+            count = round(CLOSINGS_PER_REP_MONTH * capacity * cat.SEASONALITY[month.month] * covered)
             for _ in range(count):
                 close = working_day(_day_between(rng, month, end), month, end)
                 owner = self._owner(rng, reps, close)
                 if owner is None:
                     continue
                 deals.append(_Deal(owner, close, self._expansion(rng, owner)))
-        for _ in range(round(CLOSINGS_PER_REP_MONTH * len(reps) * OPEN_PIPELINE_MONTHS)):
+        capacity = sum(self._capacity(rep, self.today) for rep in reps)
+        for _ in range(round(CLOSINGS_PER_REP_MONTH * capacity * OPEN_PIPELINE_MONTHS)):
             owner = self._owner(rng, reps, self.today - timedelta(days=14))
             if owner is not None:
                 deals.append(_Deal(owner, None, self._expansion(rng, owner)))
         return deals
 
+    def _capacity(self, rep: PlannedPerson, on: date) -> float:
+        """How many deals a rep carries relative to a core rep: none in the first 30 days, half
+        while ramping up until day 90; key-account reps carry fewer, bigger deals."""
+        tenure = (on - rep.hire_date).days
+        if tenure < 30:
+            return 0.0
+        w = cat.TIER_PROFILES[rep.tier].capacity * (0.5 if tenure < 90 else 1.0)
+        return w * 0.6 if self.team_of[rep.key].region_key is None else w
+
     def _owner(self, rng: random.Random, reps: list[PlannedPerson], on: date) -> PlannedPerson | None:
-        """A rep on board by ``on`` (30 days in), weighted by tier capacity; half capacity while
-        ramping up in the first 90 days; key-account reps take fewer, bigger deals."""
-        weights = []
-        for rep in reps:
-            tenure = (on - rep.hire_date).days
-            w = 0.0 if tenure < 30 else cat.TIER_PROFILES[rep.tier].capacity * (0.5 if tenure < 90 else 1.0)
-            if self.team_of[rep.key].region_key is None:
-                w *= 0.6
-            weights.append(w)
+        """A rep on board by ``on``, drawn by capacity."""
+        weights = [self._capacity(rep, on) for rep in reps]
         if not any(weights):
             return None
         return rng.choices(reps, weights=weights)[0]
@@ -419,7 +433,9 @@ class _Planner:
                 account = self._account(rng, owner, base=False)
                 p_win = profile.win_rate + source.win_shift - (0.03 if key_account else 0.0)
             won = deal.close_on is not None and rng.random() < min(max(p_win, 0.03), 0.9)
-            lines = self._quote(rng, account.grade, owner.tier, expansion=deal.expansion_of is not None)
+            season = cat.SEASONALITY[deal.close_on.month] if deal.close_on else 1.0
+            lines = self._quote(rng, account.grade, owner.tier, expansion=deal.expansion_of is not None,
+                                size=0.6 + 0.4 * season)
             created, moves, expected = self._stages(rng, deal, won, key_account, owner)
             lead_key = None
             if source is not None:
@@ -515,7 +531,7 @@ class _Planner:
             received = self._lead_moment(rng, _day_between(rng, floor, self.today))
             contacted: datetime | None = received + self._response(rng, owner, 1.6)
             fresh = (self.today - received.date()).days <= 10
-            if (fresh and rng.random() < 0.5) or (contacted is not None and contacted.date() >= self.today):
+            if (fresh and rng.random() < 0.5) or (contacted is not None and contacted >= self.now):
                 status, contacted = crm_model.LeadStatus.NEW.value, None
             elif fresh or rng.random() < 0.35:
                 status = crm_model.LeadStatus.CONTACTED.value
@@ -657,8 +673,8 @@ class _Planner:
                 self.renewals.append(PlannedRenewal(account.key, due, "churned", original.renewable_amount,
                                                     original.key, None))
                 continue
-            lo = max(due - timedelta(days=30), self.start)
-            signed = working_day(_day_between(rng, lo, min(due + timedelta(days=10), self.today)), lo, self.today)
+            lo = max(due - timedelta(days=14), self.start)
+            signed = working_day(_day_between(rng, lo, min(due + timedelta(days=7), self.today)), lo, self.today)
             owner = self.people_by_key[account.owner_key]
             lines = tuple(  # the same subscriptions, grown or shrunk by up to a third
                 self._line(rng, self.catalog_key[ln.product_key], owner.tier,
