@@ -22,6 +22,7 @@ TABLE_MODULES = (
     "chanli.core.audit",
     "chanli.org.tables",
     "chanli.crm.tables",
+    "chanli.targets.tables",
 )
 
 MIGRATIONS = Path(__file__).with_name("migrations")

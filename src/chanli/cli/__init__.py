@@ -9,8 +9,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from chanli.cli import data, demo  # noqa: F401 - importing registers their commands
+from chanli.cli import bench, data, demo, models  # noqa: F401 - data, demo: importing registers their commands
+from chanli.cli import targets as _targets
 from chanli.cli.app import app, set_builder
+
+app.add_typer(_targets.app, name="targets")
+app.add_typer(models.app, name="models")
+# one `chanli bench` group: capability shells contribute their benchmark commands to it
+bench.app.registered_commands.extend(_targets.bench_app.registered_commands)
+app.add_typer(bench.app, name="bench")
 
 if TYPE_CHECKING:
     from chanli.bootstrap import Container

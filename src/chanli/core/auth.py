@@ -61,6 +61,24 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "users.manage": frozenset({Role.ADMIN}),
     "audit.read": frozenset({Role.ADMIN, Role.FINANCE, Role.COMP_ADMIN}),
     "dashboard.read": ALL_ROLES,
+    # targets and OKR: everyone reads (rows scoped); managers plan within their subtree; HQ approves
+    "targets.read": ALL_ROLES,
+    "targets.plan": frozenset({Role.ADMIN, Role.SALES_OPS, Role.MANAGER}),
+    "targets.approve": frozenset({Role.ADMIN, Role.SALES_OPS}),
+    "targets.configure": frozenset({Role.ADMIN, Role.SALES_OPS}),
+    "okr.write": ALL_ROLES,
+    # process: everyone reads (rows scoped); sellers work their deals; managers may override a
+    # gate (with a reason, audited); sales ops configure playbooks, grading and the authority matrix
+    "process.read": ALL_ROLES,
+    "process.work": frozenset({Role.ADMIN, Role.SALES_OPS, Role.MANAGER, Role.REP}),
+    "process.override": frozenset({Role.ADMIN, Role.SALES_OPS, Role.MANAGER}),
+    "process.configure": frozenset({Role.ADMIN, Role.SALES_OPS}),
+    "approvals.request": frozenset({Role.ADMIN, Role.SALES_OPS, Role.MANAGER, Role.REP}),
+    "approvals.decide": frozenset({Role.ADMIN, Role.SALES_OPS, Role.MANAGER}),
+    # lead routing: managers and sales ops assign; sales ops configure the policies
+    "routing.read": ALL_ROLES,
+    "routing.assign": frozenset({Role.ADMIN, Role.SALES_OPS, Role.MANAGER}),
+    "routing.configure": frozenset({Role.ADMIN, Role.SALES_OPS}),
 }
 
 

@@ -13,6 +13,7 @@ Weeks come from the same expressions truncated to ISO weeks.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -24,9 +25,20 @@ from ibis.backends import BaseBackend
 from ibis.expr.types import Table
 
 from chanli.core.engine import to_rows
-from chanli.targets.model import OwnerRef
+from chanli.targets.model import MetricDef, OwnerRef, PacingThresholds
 
-__all__ = ["METRIC_EXPRESSIONS", "MetricCell", "closure_table", "metric_cells", "person_facts"]
+__all__ = [
+    "METRIC_EXPRESSIONS",
+    "PIPELINE_METRICS",
+    "MetricCell",
+    "account_potential",
+    "closure_table",
+    "metric_cells",
+    "person_facts",
+    "pipeline_weighted",
+    "progress_table",
+    "progress_tables",
+]
 
 Expr = Callable[[BaseBackend, date, date, str], Table]
 
@@ -35,9 +47,14 @@ def _period(col: Any, grain: str) -> Any:
     return col.truncate("W" if grain == "week" else "M")
 
 
+def _live(t: Table) -> Table:
+    """Rows not soft-deleted. Parquet extracts carry only live rows and no ``deleted_at``."""
+    return t.filter(t.deleted_at.isnull()) if "deleted_at" in t.columns else t
+
+
 def _won_orders(con: BaseBackend, start: date, end: date) -> Table:
-    o = con.table("orders")
-    return o.filter(o.status == "active", o.deleted_at.isnull(), o.signed_on >= start, o.signed_on < end)
+    o = _live(con.table("orders"))
+    return o.filter(o.status == "active", o.signed_on >= start, o.signed_on < end)
 
 
 def _won_revenue(con: BaseBackend, start: date, end: date, grain: str) -> Table:
@@ -53,16 +70,16 @@ def _orders(con: BaseBackend, start: date, end: date, grain: str) -> Table:
 
 
 def _collected(con: BaseBackend, start: date, end: date, grain: str) -> Table:
-    p, o = con.table("payments"), con.table("orders")
-    j = p.filter(p.deleted_at.isnull(), p.received_on >= start, p.received_on < end).join(o, p.order_id == o.id)
+    p, o = _live(con.table("payments")), con.table("orders")
+    j = p.filter(p.received_on >= start, p.received_on < end).join(o, p.order_id == o.id)
     return j.group_by(person_id=j.owner_id, period=_period(j.received_on, grain)).agg(
         num=j.amount.sum(), den=j.id.count()
     )
 
 
 def _new_customers(con: BaseBackend, start: date, end: date, grain: str) -> Table:
-    o = con.table("orders")
-    active = o.filter(o.status == "active", o.deleted_at.isnull())
+    o = _live(con.table("orders"))
+    active = o.filter(o.status == "active")
     first = active.mutate(
         rn=ibis.row_number().over(group_by=active.account_id, order_by=[active.signed_on, active.id])
     ).filter(lambda t: (t.rn == 0) & (t.signed_on >= start) & (t.signed_on < end))
@@ -88,19 +105,19 @@ def _lead_conversion(con: BaseBackend, start: date, end: date, grain: str) -> Ta
     ld = con.table("leads")
     ld = ld.filter(ld.received_on >= start, ld.received_on < end, ld.owner_id.notnull())
     return ld.group_by(person_id=ld.owner_id, period=_period(ld.received_on, grain)).agg(
-        num=ld.status.isin(("qualified", "converted")).cast("int64").sum(), den=ld.id.count()
+        num=ld.status.isin(("qualified", "converted")).ifelse(1, 0).sum(), den=ld.id.count()
     )
 
 
 def _closed_opps(con: BaseBackend, start: date, end: date) -> Table:
-    op = con.table("opportunities")
-    return op.filter(op.deleted_at.isnull(), op.closed_on >= start, op.closed_on < end, op.status.isin(("won", "lost")))
+    op = _live(con.table("opportunities"))
+    return op.filter(op.closed_on >= start, op.closed_on < end, op.status.isin(("won", "lost")))
 
 
 def _win_rate(con: BaseBackend, start: date, end: date, grain: str) -> Table:
     op = _closed_opps(con, start, end)
     return op.group_by(person_id=op.owner_id, period=_period(op.closed_on, grain)).agg(
-        num=(op.status == "won").cast("int64").sum(), den=op.id.count()
+        num=(op.status == "won").ifelse(1, 0).sum(), den=op.id.count()
     )
 
 
@@ -114,10 +131,11 @@ def _cycle_days(con: BaseBackend, start: date, end: date, grain: str) -> Table:
 
 def _renewal_rate(con: BaseBackend, start: date, end: date, grain: str) -> Table:
     r, a = con.table("renewals"), con.table("accounts")
-    r = r.filter(r.deleted_at.isnull(), r.due_on >= start, r.due_on < end, r.status.isin(("renewed", "churned")))
+    r = _live(r)
+    r = r.filter(r.due_on >= start, r.due_on < end, r.status.isin(("renewed", "churned")))
     j = r.join(a, r.account_id == a.id).filter(lambda t: t.owner_id.notnull())
     return j.group_by(person_id=j.owner_id, period=_period(j.due_on, grain)).agg(
-        num=(j.status == "renewed").cast("int64").sum(), den=j.id.count()
+        num=(j.status == "renewed").ifelse(1, 0).sum(), den=j.id.count()
     )
 
 
@@ -128,7 +146,8 @@ def _feedback(kind: str) -> Expr:
         if kind == "satisfaction":
             f = f.filter(f.satisfaction.notnull())
         j = f.join(a, f.account_id == a.id).filter(lambda t: t.owner_id.notnull())
-        num = j.satisfaction.sum() if kind == "satisfaction" else j.is_complaint.cast("int64").sum()
+        # a CASE, not a cast: PostgreSQL refuses CAST(boolean AS bigint)
+        num = j.satisfaction.sum() if kind == "satisfaction" else j.is_complaint.ifelse(1, 0).sum()
         return j.group_by(person_id=j.owner_id, period=_period(j.received_on, grain)).agg(num=num, den=j.id.count())
 
     return expr
@@ -191,6 +210,153 @@ def metric_cells(
     for r in to_rows(rolled.order_by(["owner", "period"])):
         out.append(MetricCell(r["owner"], _as_date(r["period"]), _dec(r["num"]), _dec(r["den"])))
     return out
+
+
+PIPELINE_METRICS = ("won_revenue", "orders")
+
+
+def _rolled_by_owner(per_person: Table, closure: Table) -> list[tuple[str, Decimal]]:
+    rolled = (
+        per_person.join(closure, per_person.person_id == closure.person_id)
+        .group_by("owner")
+        .agg(num=lambda t: t.num.sum())
+    )
+    return [(r["owner"], _dec(r["num"])) for r in to_rows(rolled.order_by("owner"))]
+
+
+def pipeline_weighted(con: BaseBackend, metric_code: str, start: date, end: date, closure: Table) -> dict[str, Decimal]:
+    """The open pipeline expected to land in [start, end) per owner, weighted by probability:
+    Σ amount × probability for won revenue, Σ probability for orders. Other metrics have
+    no pipeline (an empty answer, not zero)."""
+    if metric_code not in PIPELINE_METRICS:
+        return {}
+    op = _live(con.table("opportunities"))
+    op = op.filter(
+        op.status == "open",
+        op.owner_id.notnull(),
+        op.expected_close >= start,
+        op.expected_close < end,
+    )
+    wide = "decimal(30, 8)"  # one type for both: Ibis will not multiply decimals of different scales
+    probability = op.probability.cast(wide)
+    weight = op.amount.cast(wide) * probability if metric_code == "won_revenue" else probability
+    per_person = op.group_by(person_id=op.owner_id).agg(num=weight.sum())
+    return dict(_rolled_by_owner(per_person, closure))
+
+
+def account_potential(con: BaseBackend, closure: Table) -> dict[str, Decimal]:
+    """Territory potential per owner: the annual revenue of the live accounts in their book
+    (the basis of the ``potential`` split down the org tree)."""
+    a = _live(con.table("accounts"))
+    a = a.filter(a.owner_id.notnull(), a.annual_revenue.notnull())
+    per_person = a.group_by(person_id=a.owner_id).agg(num=a.annual_revenue.sum())
+    return dict(_rolled_by_owner(per_person, closure))
+
+
+def progress_table(
+    con: BaseBackend,
+    metric: MetricDef,
+    start: date,
+    end: date,
+    closure: Table,
+    targets: Table,
+    periods: Table,
+    thresholds: PacingThresholds = PacingThresholds(),
+) -> Table:
+    """Progress of every owner on every period, set-based: actual, target and pacing status.
+
+    ``periods`` maps each period label to the months it covers, with the elapsed share as
+    an exact fraction (``label, month, e_num, e_den``); ``targets`` holds ``owner, label,
+    target``. Quarters and years are sums of months, so the facts are scanned once. The
+    status bands compare by cross-multiplying (actual × 100 × e_den ≥ target × e_num × 105),
+    so no division rounds a borderline case differently from ``rules.pace``.
+    """
+    return _progress_from_facts(
+        person_facts(con, metric.code, start, end, "month"), metric, closure, targets, periods, thresholds
+    )
+
+
+# metrics read from another metric's facts: orders are won revenue's denominator
+_SHARED_FACTS: dict[str, str] = {"orders": "won_revenue", "average_order_value": "won_revenue"}
+
+
+def progress_tables(
+    con: BaseBackend,
+    metrics: Sequence[MetricDef],
+    start: date,
+    end: date,
+    closure: Table,
+    targets: dict[str, Table],
+    periods: Table,
+    thresholds: PacingThresholds = PacingThresholds(),
+) -> dict[str, Table]:
+    """``progress_table`` for several metrics, scanning each family of facts once: won
+    revenue, orders and average order value share one pass over the won orders, whose
+    person × month aggregate is cached (a temp table) where the backend can."""
+    cached: dict[str, Table] = {}
+    out = {}
+    for m in metrics:
+        source = _SHARED_FACTS.get(m.code, m.code)
+        if source not in cached:
+            facts = person_facts(con, source, start, end, "month")
+            with contextlib.suppress(Exception):  # a backend without temp tables just recomputes
+                facts = facts.cache()
+            cached[source] = facts
+        facts = cached[source]
+        if m.code == "orders" and source != m.code:
+            facts = facts.select(person_id=facts.person_id, period=facts.period, num=facts.den, den=facts.den)
+        out[m.code] = _progress_from_facts(facts, m, closure, targets[m.code], periods, thresholds)
+    return out
+
+
+def _progress_from_facts(
+    facts: Table, metric: MetricDef, closure: Table, targets: Table, periods: Table, thresholds: PacingThresholds
+) -> Table:
+    monthly = (
+        facts.join(closure, facts.person_id == closure.person_id)
+        .group_by(["owner", "period"])
+        .agg(num=lambda t: t.num.sum(), den=lambda t: t.den.sum())
+    )
+    per_label = (
+        monthly.join(periods, monthly.period == periods.month)
+        .group_by(["owner", "label"])
+        .agg(num=lambda t: t.num.sum(), den=lambda t: t.den.sum())
+    )
+    elapsed = periods.group_by("label").agg(e_num=periods.e_num.max(), e_den=periods.e_den.max())
+    t = targets.join(elapsed, "label")
+    j = t.left_join(per_label, [t.owner == per_label.owner, t.label == per_label.label])
+    num = j.num.fill_null(0)
+    den = j.den.fill_null(0)
+    target, e_num, e_den = j.target, j.e_num, j.e_den
+
+    def pct(x: Decimal) -> int:
+        return int(x * 100)
+
+    if metric.additive:
+        expected_zero = (target == 0) | (e_num == 0)
+        actual_side, expected_side = num * e_den, target * e_num  # both × e_den
+    else:
+        expected_zero = target == 0
+        actual_side, expected_side = num, target * den  # both × den
+    if metric.higher_is_better:
+
+        def at_least(band: Decimal) -> Any:
+            reached = actual_side * 100 >= expected_side * pct(band)
+            return reached if metric.additive else (den > 0) & reached  # no data reads as zero
+    else:
+
+        def at_least(band: Decimal) -> Any:
+            no_actual = den == 0 if not metric.additive else num == 0
+            return no_actual | (expected_side * 100 >= actual_side * pct(band))
+
+    status = ibis.cases(
+        (expected_zero, "on_track"),
+        (at_least(thresholds.ahead), "ahead"),
+        (at_least(thresholds.on_track), "on_track"),
+        (at_least(thresholds.behind), "behind"),
+        else_="at_risk",
+    )
+    return j.select(owner=t.owner, label=t.label, target=target, num=num, den=den, status=status)
 
 
 def owner_key(ref: OwnerRef) -> str:

@@ -64,6 +64,19 @@ ENDPOINTS = [
         201,
     ),
     Endpoint("GET", "/api/v1/audit", "audit.read"),
+    Endpoint("GET", "/api/v1/targets/plans", "targets.read"),
+    Endpoint(
+        "POST",
+        "/api/v1/targets/plans",
+        "targets.plan",
+        lambda a: {"metric": "won_revenue", "period": "2027", "value": "3000000", "owner": f"team:{a.org.east}"},
+        201,
+    ),
+    Endpoint("POST", "/api/v1/targets/holidays/seed", "targets.configure"),
+    Endpoint(
+        "POST", "/api/v1/okr/objectives", "okr.write", lambda a: {"layer": "tactical", "title": "拜访十家标杆客户",
+                                                                    "period": "2026-Q4"}, 201
+    ),
 ]
 
 CASES = [(e, role) for e in ENDPOINTS for role in Role]
