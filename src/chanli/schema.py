@@ -23,6 +23,8 @@ TABLE_MODULES = (
     "chanli.org.tables",
     "chanli.crm.tables",
     "chanli.targets.tables",
+    "chanli.process.tables",
+    "chanli.routing.tables",
 )
 
 MIGRATIONS = Path(__file__).with_name("migrations")

@@ -10,13 +10,18 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from chanli.cli import bench, data, demo, models  # noqa: F401 - data, demo: importing registers their commands
+from chanli.cli import process as _process
+from chanli.cli import routing as _routing
 from chanli.cli import targets as _targets
 from chanli.cli.app import app, set_builder
 
 app.add_typer(_targets.app, name="targets")
 app.add_typer(models.app, name="models")
+app.add_typer(_routing.app, name="routing")
+app.add_typer(_process.app, name="approvals")
 # one `chanli bench` group: capability shells contribute their benchmark commands to it
 bench.app.registered_commands.extend(_targets.bench_app.registered_commands)
+bench.app.registered_commands.extend(_routing.bench_app.registered_commands)
 app.add_typer(bench.app, name="bench")
 
 if TYPE_CHECKING:

@@ -77,6 +77,26 @@ ENDPOINTS = [
         "POST", "/api/v1/okr/objectives", "okr.write", lambda a: {"layer": "tactical", "title": "拜访十家标杆客户",
                                                                     "period": "2026-Q4"}, 201
     ),
+    # process and routing
+    Endpoint("GET", "/api/v1/process/pipeline", "process.read"),
+    Endpoint("GET", "/api/v1/process/approvals", "process.read"),
+    Endpoint(
+        "POST", "/api/v1/process/orders", "approvals.request",
+        lambda a: {"account_id": a.org.acc_sh1, "owner_id": a.org.sh1, "signed_on": "2026-11-20",
+                   "lines": [{"quantity": "1", "list_price": "100000.00", "discount_rate": "0.05"}]}, 201,
+    ),
+    Endpoint(
+        "POST",
+        "/api/v1/process/trials",
+        "approvals.request",
+        lambda a: {"title": "社群裂变获客", "hypothesis": "老客户转介绍能带来高意向线索", "budget": "20000.00"},
+        201,
+    ),
+    Endpoint("POST", "/api/v1/process/grading/run", "process.configure"),
+    Endpoint("PUT", "/api/v1/routing/policies", "routing.configure", lambda a: {"sla_hours": 12}),
+    Endpoint("POST", "/api/v1/routing/assign", "routing.assign", lambda a: {}),
+    Endpoint("POST", "/api/v1/routing/leads", "routing.assign",
+             lambda a: {"company_name": "表单线索", "province": "上海"}, 201),
 ]
 
 CASES = [(e, role) for e in ENDPOINTS for role in Role]

@@ -1,0 +1,278 @@
+"""Process and routing pages: the kanban pipeline with gate feedback (drag a card or press its
+button; what is missing is shown at once), the opportunity's playbook checklist and SPIN
+form, the routing rules editor with a "simulate on last month's leads" preview, and the
+approvals inbox. Chinese first; views call ``chanli.process`` and ``chanli.routing`` only.
+
+Moves and decisions are HTMX posts answered with a fragment (the gate's missing items, or a
+redirect header when the move succeeded); without JavaScript the same forms post and the
+page reloads.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from chanli.api.deps import get_container, principal_from_request, uow_for
+from chanli.core.auth import Forbidden, NotAuthenticated, Principal
+from chanli.core.db import utcnow
+from chanli.core.issues import ValidationFailed
+from chanli.process import LOST, GateBlocked, NotFound, queries, service
+from chanli.routing import PolicyStep, RoutingPolicy
+from chanli.routing import queries as routing_queries
+from chanli.routing import service as routing_service
+from chanli.web.pages import render
+
+__all__ = ["mount"]
+
+STEP_ORDER = [s.value for s in PolicyStep]
+
+
+def _principal(request: Request, s: Any) -> Principal | None:
+    try:
+        return principal_from_request(request, s)
+    except NotAuthenticated:
+        return None
+
+
+def _login(request: Request) -> Response:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    location = f"/login?next={quote(target, safe='')}"
+    if request.headers.get("hx-request") == "true":
+        return Response(status_code=401, headers={"HX-Redirect": location})
+    return RedirectResponse(location, status_code=303)
+
+
+def _is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def _back(request: Request, location: str) -> Response:
+    if _is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": location})
+    return RedirectResponse(location, status_code=303)
+
+
+def mount(app: FastAPI) -> None:
+    # --- kanban --------------------------------------------------------------------------------
+
+    @app.get("/process", response_class=HTMLResponse, include_in_schema=False)
+    def kanban(request: Request) -> Response:
+        with get_container(request).read() as s:
+            principal = _principal(request, s)
+            if principal is None:
+                return _login(request)
+            board = queries.pipeline(s, principal)
+            pending = queries.pending_count(s, principal)
+        return render(request, "process_kanban.html", principal, nav="process", sub="kanban", board=board,
+                      pending=pending, can_override=principal.can("process.override"))
+
+    def _move(request: Request, opportunity_id: int, to_stage: str, override_reason: str, lost_reason: str,
+              back: str) -> Response:
+        container = get_container(request)
+        with container.read() as s:
+            principal = _principal(request, s)
+            if principal is None:
+                return _login(request)
+        missing: list[Any] = []
+        error = None
+        try:
+            with uow_for(request, principal) as uow:
+                service.move_opportunity(uow, principal, opportunity_id, to_stage, now=utcnow(),
+                                         override_reason=override_reason.strip() or None,
+                                         lost_reason=lost_reason.strip() or None)
+                uow.commit()
+            return _back(request, back)
+        except GateBlocked as exc:
+            missing = list(exc.gate.missing)
+        except (ValidationFailed, Forbidden, NotFound, ValueError) as exc:
+            error = str(exc)
+        page = "process_gate.html" if _is_htmx(request) else "process_gate_page.html"
+        return render(request, page, principal, nav="process", opportunity_id=opportunity_id, to_stage=to_stage,
+                      missing=missing, error=error, back=back, can_override=principal.can("process.override"))
+
+    @app.post("/process/opportunities/{opportunity_id:int}/move", include_in_schema=False)
+    def move(request: Request, opportunity_id: int, to_stage: str = Form(...), override_reason: str = Form(""),
+             lost_reason: str = Form(""), back: str = Form("/process")) -> Response:
+        safe_back = back if back.startswith("/process") else "/process"
+        return _move(request, opportunity_id, to_stage, override_reason, lost_reason, safe_back)
+
+    # --- opportunity: checklist and SPIN --------------------------------------------------------
+
+    @app.get("/process/opportunities/{opportunity_id:int}", response_class=HTMLResponse, include_in_schema=False)
+    def opportunity(request: Request, opportunity_id: int) -> Response:
+        with get_container(request).read() as s:
+            principal = _principal(request, s)
+            if principal is None:
+                return _login(request)
+            view = queries.opportunity_view(s, principal, opportunity_id, now=utcnow())
+            if view is None:
+                return render(request, "404.html", principal, status=404)
+        stage_index = view.playbook.index(view.stage_key) if view.stage_key != LOST else -1
+        return render(request, "process_opportunity.html", principal, nav="process", view=view,
+                      stage_index=stage_index, saved=request.query_params.get("saved"),
+                      can_override=principal.can("process.override"), lost=LOST)
+
+    @app.post("/process/opportunities/{opportunity_id:int}/spin", include_in_schema=False)
+    async def spin(request: Request, opportunity_id: int) -> Response:
+        form = await request.form()
+        answers = {k[5:]: str(v) for k, v in form.items() if k.startswith("spin_")}
+        back = f"/process/opportunities/{opportunity_id}?saved=spin"
+        return await _run_sync(request, lambda principal, uow: service.save_spin_answers(
+            uow, principal, opportunity_id, answers, now=utcnow()), back)
+
+    @app.post("/process/opportunities/{opportunity_id:int}/tick", include_in_schema=False)
+    def tick(request: Request, opportunity_id: int, stage_key: str = Form(...), item_kind: str = Form(...),
+             item_key: str = Form(...), done: str = Form("1"), note: str = Form("")) -> Response:
+        container = get_container(request)
+        with container.read() as s:
+            principal = _principal(request, s)
+            if principal is None:
+                return _login(request)
+        try:
+            with uow_for(request, principal) as uow:
+                service.tick(uow, principal, opportunity_id, stage_key, item_kind, item_key, done=done == "1",
+                             now=utcnow(), note=note.strip() or None)
+                uow.commit()
+        except (ValidationFailed, Forbidden, NotFound, KeyError) as exc:
+            return render(request, "process_gate_page.html", principal, nav="process", opportunity_id=opportunity_id,
+                          to_stage="", missing=[], error=str(exc), back="/process", can_override=False)
+        return _back(request, f"/process/opportunities/{opportunity_id}?saved=checklist")
+
+    async def _run_sync(request: Request, fn: Any, back: str) -> Response:
+        from starlette.concurrency import run_in_threadpool
+
+        def work() -> Response:
+            container = get_container(request)
+            with container.read() as s:
+                principal = _principal(request, s)
+                if principal is None:
+                    return _login(request)
+            try:
+                with uow_for(request, principal) as uow:
+                    fn(principal, uow)
+                    uow.commit()
+            except (ValidationFailed, Forbidden, NotFound) as exc:
+                return render(request, "process_gate_page.html", principal, nav="process", opportunity_id=0,
+                              to_stage="", missing=[], error=str(exc), back="/process", can_override=False)
+            return _back(request, back)
+
+        return await run_in_threadpool(work)
+
+    # --- approvals inbox ------------------------------------------------------------------------
+
+    @app.get("/process/approvals", response_class=HTMLResponse, include_in_schema=False)
+    def approvals(request: Request) -> Response:
+        status = request.query_params.get("status") or "pending"
+        with get_container(request).read() as s:
+            principal = _principal(request, s)
+            if principal is None:
+                return _login(request)
+            mine = queries.list_approvals(s, principal, status="pending", assigned_to_me=True)
+            rows = queries.list_approvals(s, principal, status=None if status == "all" else status)
+            trials = queries.list_trials(s, principal)
+        return render(request, "process_approvals.html", principal, nav="process", sub="approvals", mine=mine,
+                      rows=rows, filter_status=status, trials=trials, error=request.query_params.get("error"),
+                      can_decide=principal.can("approvals.decide"), pending=len(mine))
+
+    @app.post("/process/approvals/{request_id:int}/{decision}", include_in_schema=False)
+    def decide(request: Request, request_id: int, decision: str, comment: str = Form("")) -> Response:
+        if decision not in ("approve", "reject"):
+            return Response(status_code=404)
+        container = get_container(request)
+        with container.read() as s:
+            principal = _principal(request, s)
+            if principal is None:
+                return _login(request)
+        try:
+            with uow_for(request, principal) as uow:
+                if queries.get_approval(uow.session, principal, request_id) is None:
+                    raise NotFound(f"approval {request_id} does not exist")
+                service.decide(uow, principal, request_id, approve=decision == "approve", now=utcnow(),
+                               comment=comment.strip() or None)
+                uow.commit()
+        except (ValidationFailed, Forbidden, NotFound) as exc:
+            return _back(request, f"/process/approvals?error={quote(str(exc))}")
+        return _back(request, "/process/approvals")
+
+    # --- routing rules editor -------------------------------------------------------------------
+
+    def _policy_from_form(form: Any) -> RoutingPolicy:
+        steps = tuple(PolicyStep(x) for x in str(form.get("steps", "")).split(",") if x.strip())
+        chooser = str(form.get("chooser") or "capacity")
+        steps = (*(s for s in steps if s.value not in ("capacity", "round_robin")), PolicyStep(chooser))
+        caps = {t: int(str(form.get(f"cap_{t}") or 0)) for t in ("new", "core", "elite")}
+        return RoutingPolicy(steps=steps, high_score=int(str(form.get("high_score") or 80)),
+                             low_score=int(str(form.get("low_score") or 20)), capacity_by_tier=caps,
+                             sla_hours=int(str(form.get("sla_hours") or 24)))
+
+    @app.get("/process/routing", response_class=HTMLResponse, include_in_schema=False)
+    def routing(request: Request) -> Response:
+        with get_container(request).read() as s:
+            principal = _principal(request, s)
+            if principal is None:
+                return _login(request)
+            policy = routing_queries.policies(s)[None]
+            recent = routing_queries.list_assignments(s, principal, limit=20)
+        return render(request, "process_routing.html", principal, nav="process", sub="routing", policy=policy,
+                      steps=STEP_ORDER, recent=recent, saved=request.query_params.get("saved"), error=None,
+                      can_configure=principal.can("routing.configure"), pending=0)
+
+    @app.post("/process/routing", include_in_schema=False)
+    async def save_routing(request: Request) -> Response:
+        form = await request.form()
+        from starlette.concurrency import run_in_threadpool
+
+        def work() -> Response:
+            container = get_container(request)
+            with container.read() as s:
+                principal = _principal(request, s)
+                if principal is None:
+                    return _login(request)
+            try:
+                policy = _policy_from_form(form)
+                with uow_for(request, principal) as uow:
+                    routing_service.save_policy(uow, principal, policy)
+                    uow.commit()
+            except (ValueError, Forbidden) as exc:
+                with container.read() as s:
+                    return render(request, "process_routing.html", principal, nav="process", sub="routing",
+                                  policy=routing_queries.policies(s)[None], steps=STEP_ORDER, recent=[], saved=None,
+                                  error=str(exc), can_configure=principal.can("routing.configure"), pending=0,
+                                  status=422)
+            return _back(request, "/process/routing?saved=1")
+
+        return await run_in_threadpool(work)
+
+    @app.post("/process/routing/simulate", response_class=HTMLResponse, include_in_schema=False)
+    async def simulate(request: Request) -> Response:
+        form = await request.form()
+        from starlette.concurrency import run_in_threadpool
+
+        def work() -> Response:
+            container = get_container(request)
+            with container.read() as s:
+                principal = _principal(request, s)
+                if principal is None:
+                    return _login(request)
+                if not principal.can("routing.assign"):
+                    return render(request, "process_simulation.html", principal, sim=None,
+                                  error=f"role {principal.role.value} may not routing.assign", start=None, end=None)
+                first = utcnow().astimezone(UTC).date().replace(day=1)
+                start = (first - timedelta(days=1)).replace(day=1)
+                try:
+                    start = date.fromisoformat(str(form.get("start") or start))
+                    end = date.fromisoformat(str(form.get("end") or first))
+                    policies = dict(routing_queries.policies(s))
+                    policies[None] = _policy_from_form(form)
+                    sim = routing_service.simulate(s, start=start, end=end, policies=policies, now=utcnow())
+                except ValueError as exc:
+                    return render(request, "process_simulation.html", principal, sim=None, error=str(exc),
+                                  start=None, end=None)
+            return render(request, "process_simulation.html", principal, sim=sim, error=None, start=start, end=end)
+
+        return await run_in_threadpool(work)
