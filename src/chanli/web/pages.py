@@ -48,7 +48,16 @@ from chanli.org import queries as org_queries
 from chanli.web.i18n import DEFAULT_LOCALE, LOCALES, negotiate, translations
 from chanli.web.labels import label
 
-__all__ = ["PAGE_SIZE", "PERIOD_PRESETS", "mount", "resolve_period"]
+__all__ = [
+    "PAGE_SIZE",
+    "PERIOD_PRESETS",
+    "int_or_none",
+    "login_redirect",
+    "mount",
+    "optional_principal",
+    "render",
+    "resolve_period",
+]
 
 HERE = Path(__file__).parent
 PAGE_SIZE = 50
@@ -139,7 +148,7 @@ def _is_fragment(request: Request) -> bool:
     return request.headers.get("hx-request") == "true" and request.headers.get("hx-history-restore-request") != "true"
 
 
-def _login_redirect(request: Request) -> Response:
+def login_redirect(request: Request) -> Response:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     location = f"/login?next={quote(target, safe='')}"
     if request.headers.get("hx-request") == "true":
@@ -156,7 +165,8 @@ def _local_path(target: str) -> str:
     return "/"
 
 
-def _principal(request: Request, s: Session) -> Principal | None:
+def optional_principal(request: Request, s: Session) -> Principal | None:
+    """The caller, or ``None`` when not logged in (pages then redirect to the login)."""
     try:
         return principal_from_request(request, s)
     except NotAuthenticated:
@@ -175,7 +185,7 @@ def _not_found(request: Request, principal: Principal | None, tz: ZoneInfo | Non
 # --- request parsing ------------------------------------------------------------------------
 
 
-def _int(value: str | None) -> int | None:
+def int_or_none(value: str | None) -> int | None:
     """Empty or malformed filter values mean "no filter", not a 422 page."""
     try:
         return int(value) if value not in (None, "") else None
@@ -210,7 +220,7 @@ class Pager:
 
 
 def _pager(request: Request) -> Pager:
-    return Pager(max(_int(request.query_params.get("page")) or 1, 1), PAGE_SIZE)
+    return Pager(max(int_or_none(request.query_params.get("page")) or 1, 1), PAGE_SIZE)
 
 
 def _paged(pager: Pager, fetch: Callable[[int, int], list[T]]) -> tuple[list[T], Pager]:
@@ -309,7 +319,7 @@ def mount(app: FastAPI) -> None:
             return await http_exception_handler(request, exc)
         def page() -> HTMLResponse:
             with get_container(request).read() as s:
-                return _not_found(request, _principal(request, s))
+                return _not_found(request, optional_principal(request, s))
 
         return await run_in_threadpool(page)
 
@@ -340,9 +350,9 @@ def mount(app: FastAPI) -> None:
     def home(request: Request, period: str | None = None) -> Response:
         params = request.query_params
         with get_container(request).read() as s:
-            principal = _principal(request, s)
+            principal = optional_principal(request, s)
             if principal is None:
-                return _login_redirect(request)
+                return login_redirect(request)
             profile = org_queries.company_profile(s)
             chosen, start, end = resolve_period(
                 period, params.get("from"), params.get("to"),
@@ -359,13 +369,13 @@ def mount(app: FastAPI) -> None:
     @app.get("/people", response_class=HTMLResponse, include_in_schema=False)
     def people(request: Request) -> Response:
         params = request.query_params
-        team_id = _int(params.get("team_id"))
+        team_id = int_or_none(params.get("team_id"))
         tier = _choice(params.get("tier"), [t.value for t in org_model.Tier])
         search = _text(params.get("q"))
         with get_container(request).read() as s:
-            principal = _principal(request, s)
+            principal = optional_principal(request, s)
             if principal is None:
-                return _login_redirect(request)
+                return login_redirect(request)
             teams = org_queries.list_teams(s, principal)
             rows, pager = _paged(_pager(request), lambda limit, offset: org_queries.list_people(
                 s, principal, team_id=team_id, tier=tier, search=search, limit=limit, offset=offset))
@@ -378,9 +388,9 @@ def mount(app: FastAPI) -> None:
     @app.get("/people/{person_id:int}", response_class=HTMLResponse, include_in_schema=False)
     def person(request: Request, person_id: int) -> Response:
         with get_container(request).read() as s:
-            principal = _principal(request, s)
+            principal = optional_principal(request, s)
             if principal is None:
-                return _login_redirect(request)
+                return login_redirect(request)
             tz = _company_tz(s)
             row = org_queries.get_person(s, principal, person_id)
             if row is None:
@@ -400,9 +410,9 @@ def mount(app: FastAPI) -> None:
         grade = _choice(params.get("grade"), [g.value for g in crm_model.Grade])
         search = _text(params.get("q"))
         with get_container(request).read() as s:
-            principal = _principal(request, s)
+            principal = optional_principal(request, s)
             if principal is None:
-                return _login_redirect(request)
+                return login_redirect(request)
             rows, pager = _paged(_pager(request), lambda limit, offset: crm_queries.list_accounts(
                 s, principal, grade=grade, search=search, limit=limit, offset=offset))
             tz = _company_tz(s)
@@ -416,9 +426,9 @@ def mount(app: FastAPI) -> None:
         status = _choice(params.get("status"), [st.value for st in crm_model.LeadStatus])
         source = _text(params.get("source"))
         with get_container(request).read() as s:
-            principal = _principal(request, s)
+            principal = optional_principal(request, s)
             if principal is None:
-                return _login_redirect(request)
+                return login_redirect(request)
             rows, pager = _paged(_pager(request), lambda limit, offset: crm_queries.list_leads(
                 s, principal, status=status, source=source, limit=limit, offset=offset))
             sources = crm_queries.lead_sources(s, principal)
@@ -432,12 +442,12 @@ def mount(app: FastAPI) -> None:
         params = request.query_params
         stage = _choice(params.get("stage"), [st.value for st in crm_model.Stage])
         status = _choice(params.get("status"), [st.value for st in crm_model.OpportunityStatus])
-        owner_id = _int(params.get("owner_id"))
+        owner_id = int_or_none(params.get("owner_id"))
         search = _text(params.get("q"))
         with get_container(request).read() as s:
-            principal = _principal(request, s)
+            principal = optional_principal(request, s)
             if principal is None:
-                return _login_redirect(request)
+                return login_redirect(request)
             rows, pager = _paged(_pager(request), lambda limit, offset: crm_queries.list_opportunities(
                 s, principal, stage=stage, status=status, owner_id=owner_id, search=search,
                 limit=limit, offset=offset))
@@ -452,9 +462,9 @@ def mount(app: FastAPI) -> None:
     @app.get("/opportunities/{opportunity_id:int}", response_class=HTMLResponse, include_in_schema=False)
     def opportunity(request: Request, opportunity_id: int) -> Response:
         with get_container(request).read() as s:
-            principal = _principal(request, s)
+            principal = optional_principal(request, s)
             if principal is None:
-                return _login_redirect(request)
+                return login_redirect(request)
             tz = _company_tz(s)
             detail = crm_queries.get_opportunity(s, principal, opportunity_id)
             if detail is None:

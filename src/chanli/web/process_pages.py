@@ -17,34 +17,19 @@ from urllib.parse import quote
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from chanli.api.deps import get_container, principal_from_request, uow_for
-from chanli.core.auth import Forbidden, NotAuthenticated, Principal
+from chanli.api.deps import get_container, uow_for
+from chanli.core.auth import Forbidden
 from chanli.core.db import utcnow
 from chanli.core.issues import ValidationFailed
 from chanli.process import LOST, GateBlocked, NotFound, queries, service
 from chanli.routing import PolicyStep, RoutingPolicy
 from chanli.routing import queries as routing_queries
 from chanli.routing import service as routing_service
-from chanli.web.pages import render
+from chanli.web.pages import login_redirect, optional_principal, render
 
 __all__ = ["mount"]
 
 STEP_ORDER = [s.value for s in PolicyStep]
-
-
-def _principal(request: Request, s: Any) -> Principal | None:
-    try:
-        return principal_from_request(request, s)
-    except NotAuthenticated:
-        return None
-
-
-def _login(request: Request) -> Response:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    location = f"/login?next={quote(target, safe='')}"
-    if request.headers.get("hx-request") == "true":
-        return Response(status_code=401, headers={"HX-Redirect": location})
-    return RedirectResponse(location, status_code=303)
 
 
 def _is_htmx(request: Request) -> bool:
@@ -63,9 +48,9 @@ def mount(app: FastAPI) -> None:
     @app.get("/process", response_class=HTMLResponse, include_in_schema=False)
     def kanban(request: Request) -> Response:
         with get_container(request).read() as s:
-            principal = _principal(request, s)
+            principal = optional_principal(request, s)
             if principal is None:
-                return _login(request)
+                return login_redirect(request)
             board = queries.pipeline(s, principal)
             pending = queries.pending_count(s, principal)
         return render(request, "process_kanban.html", principal, nav="process", sub="kanban", board=board,
@@ -75,9 +60,9 @@ def mount(app: FastAPI) -> None:
               back: str) -> Response:
         container = get_container(request)
         with container.read() as s:
-            principal = _principal(request, s)
+            principal = optional_principal(request, s)
             if principal is None:
-                return _login(request)
+                return login_redirect(request)
         missing: list[Any] = []
         error = None
         try:
@@ -106,9 +91,9 @@ def mount(app: FastAPI) -> None:
     @app.get("/process/opportunities/{opportunity_id:int}", response_class=HTMLResponse, include_in_schema=False)
     def opportunity(request: Request, opportunity_id: int) -> Response:
         with get_container(request).read() as s:
-            principal = _principal(request, s)
+            principal = optional_principal(request, s)
             if principal is None:
-                return _login(request)
+                return login_redirect(request)
             view = queries.opportunity_view(s, principal, opportunity_id, now=utcnow())
             if view is None:
                 return render(request, "404.html", principal, status=404)
@@ -130,9 +115,9 @@ def mount(app: FastAPI) -> None:
              item_key: str = Form(...), done: str = Form("1"), note: str = Form("")) -> Response:
         container = get_container(request)
         with container.read() as s:
-            principal = _principal(request, s)
+            principal = optional_principal(request, s)
             if principal is None:
-                return _login(request)
+                return login_redirect(request)
         try:
             with uow_for(request, principal) as uow:
                 service.tick(uow, principal, opportunity_id, stage_key, item_kind, item_key, done=done == "1",
@@ -149,9 +134,9 @@ def mount(app: FastAPI) -> None:
         def work() -> Response:
             container = get_container(request)
             with container.read() as s:
-                principal = _principal(request, s)
+                principal = optional_principal(request, s)
                 if principal is None:
-                    return _login(request)
+                    return login_redirect(request)
             try:
                 with uow_for(request, principal) as uow:
                     fn(principal, uow)
@@ -169,9 +154,9 @@ def mount(app: FastAPI) -> None:
     def approvals(request: Request) -> Response:
         status = request.query_params.get("status") or "pending"
         with get_container(request).read() as s:
-            principal = _principal(request, s)
+            principal = optional_principal(request, s)
             if principal is None:
-                return _login(request)
+                return login_redirect(request)
             mine = queries.list_approvals(s, principal, status="pending", assigned_to_me=True)
             rows = queries.list_approvals(s, principal, status=None if status == "all" else status)
             trials = queries.list_trials(s, principal)
@@ -185,9 +170,9 @@ def mount(app: FastAPI) -> None:
             return Response(status_code=404)
         container = get_container(request)
         with container.read() as s:
-            principal = _principal(request, s)
+            principal = optional_principal(request, s)
             if principal is None:
-                return _login(request)
+                return login_redirect(request)
         try:
             with uow_for(request, principal) as uow:
                 if queries.get_approval(uow.session, principal, request_id) is None:
@@ -213,9 +198,9 @@ def mount(app: FastAPI) -> None:
     @app.get("/process/routing", response_class=HTMLResponse, include_in_schema=False)
     def routing(request: Request) -> Response:
         with get_container(request).read() as s:
-            principal = _principal(request, s)
+            principal = optional_principal(request, s)
             if principal is None:
-                return _login(request)
+                return login_redirect(request)
             policy = routing_queries.policies(s)[None]
             recent = routing_queries.list_assignments(s, principal, limit=20)
         return render(request, "process_routing.html", principal, nav="process", sub="routing", policy=policy,
@@ -230,9 +215,9 @@ def mount(app: FastAPI) -> None:
         def work() -> Response:
             container = get_container(request)
             with container.read() as s:
-                principal = _principal(request, s)
+                principal = optional_principal(request, s)
                 if principal is None:
-                    return _login(request)
+                    return login_redirect(request)
             try:
                 policy = _policy_from_form(form)
                 with uow_for(request, principal) as uow:
@@ -256,9 +241,9 @@ def mount(app: FastAPI) -> None:
         def work() -> Response:
             container = get_container(request)
             with container.read() as s:
-                principal = _principal(request, s)
+                principal = optional_principal(request, s)
                 if principal is None:
-                    return _login(request)
+                    return login_redirect(request)
                 if not principal.can("routing.assign"):
                     return render(request, "process_simulation.html", principal, sim=None,
                                   error=f"role {principal.role.value} may not routing.assign", start=None, end=None)

@@ -14,14 +14,13 @@ from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from ibis.backends import BaseBackend
 
-from chanli.api.deps import get_container, principal_from_request, uow_for
-from chanli.core.auth import Forbidden, NotAuthenticated, Principal
+from chanli.api.deps import get_container, uow_for
+from chanli.core.auth import Forbidden, Principal
 from chanli.core.issues import ValidationFailed
 from chanli.org import queries as org_queries
 from chanli.targets import (
@@ -40,28 +39,13 @@ from chanli.targets import (
     queries,
     service,
 )
-from chanli.web.pages import render
+from chanli.web.pages import int_or_none, login_redirect, optional_principal, render
 
 __all__ = ["mount"]
 
 PERIOD_METHODS = ("equal", "seasonal", "working_days")
 OWNER_METHODS = ("capacity", "equal", "last_year", "potential")
 GRAIN_CHOICES = ("quarter,month", "quarter,month,week", "month", "quarter")
-
-
-def _principal(request: Request, s: Any) -> Principal | None:
-    try:
-        return principal_from_request(request, s)
-    except NotAuthenticated:
-        return None
-
-
-def _login(request: Request) -> Response:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    location = f"/login?next={quote(target, safe='')}"
-    if request.headers.get("hx-request") == "true":
-        return Response(status_code=401, headers={"HX-Redirect": location})
-    return RedirectResponse(location, status_code=303)
 
 
 @contextmanager
@@ -71,13 +55,6 @@ def _engine(request: Request) -> Iterator[BaseBackend]:
         yield con
     finally:
         con.disconnect()
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except ValueError:
-        return None
 
 
 def _day(value: str | None) -> date | None:
@@ -152,10 +129,10 @@ def mount(app: FastAPI) -> None:
     @app.get("/targets", response_class=HTMLResponse, include_in_schema=False)
     def planner(request: Request) -> Response:
         with get_container(request).read() as s:
-            principal = _principal(request, s)
+            principal = optional_principal(request, s)
             if principal is None:
-                return _login(request)
-            plan_id = _int(request.query_params.get("plan"))
+                return login_redirect(request)
+            plan_id = int_or_none(request.query_params.get("plan"))
             ctx = planner_context(s, principal, plan_id, grains=grid_grains(request))
             if plan_id is not None and ctx["grid"] is None:
                 return render(request, "404.html", principal, status=404)
@@ -176,9 +153,9 @@ def mount(app: FastAPI) -> None:
     ) -> Response:
         container = get_container(request)
         with container.read() as s:
-            principal = _principal(request, s)
+            principal = optional_principal(request, s)
             if principal is None:
-                return _login(request)
+                return login_redirect(request)
         error = None
         plan_id = None
         try:
@@ -211,9 +188,9 @@ def mount(app: FastAPI) -> None:
     @app.get("/targets/cells/{target_id:int}/edit", response_class=HTMLResponse, include_in_schema=False)
     def edit_cell(request: Request, target_id: int, value: str = "", plan: int = 0) -> Response:
         with get_container(request).read() as s:
-            principal = _principal(request, s)
+            principal = optional_principal(request, s)
             if principal is None:
-                return _login(request)
+                return login_redirect(request)
         return render(
             request,
             "targets_cell_edit.html",
@@ -235,9 +212,9 @@ def mount(app: FastAPI) -> None:
     ) -> Response:
         container = get_container(request)
         with container.read() as s:
-            principal = _principal(request, s)
+            principal = optional_principal(request, s)
             if principal is None:
-                return _login(request)
+                return login_redirect(request)
         error = None
         changed: list[int] = []
         try:
@@ -263,9 +240,9 @@ def mount(app: FastAPI) -> None:
         }.get(action)
         container = get_container(request)
         with container.read() as s:
-            principal = _principal(request, s)
+            principal = optional_principal(request, s)
             if principal is None:
-                return _login(request)
+                return login_redirect(request)
         if to is None:
             return render(request, "404.html", principal, status=404)
         error = None
@@ -287,9 +264,9 @@ def mount(app: FastAPI) -> None:
     @app.get("/targets/me", response_class=HTMLResponse, include_in_schema=False)
     def my_targets(request: Request) -> Response:
         with get_container(request).read() as s:
-            principal = _principal(request, s)
+            principal = optional_principal(request, s)
             if principal is None:
-                return _login(request)
+                return login_redirect(request)
             as_of = _day(request.query_params.get("as_of")) or queries.today(s)
             owner_text = request.query_params.get("owner")
             basis = (
@@ -354,9 +331,9 @@ def mount(app: FastAPI) -> None:
     def board(request: Request) -> Response:
         params = request.query_params
         with get_container(request).read() as s:
-            principal = _principal(request, s)
+            principal = optional_principal(request, s)
             if principal is None:
-                return _login(request)
+                return login_redirect(request)
             as_of = _day(params.get("as_of")) or queries.today(s)
             period = params.get("period") or f"{as_of:%Y-%m}"
             metric = params.get("metric") if params.get("metric") in METRICS else "won_revenue"
@@ -435,9 +412,9 @@ def mount(app: FastAPI) -> None:
     @app.get("/okr", response_class=HTMLResponse, include_in_schema=False)
     def okr(request: Request) -> Response:
         with get_container(request).read() as s:
-            principal = _principal(request, s)
+            principal = optional_principal(request, s)
             if principal is None:
-                return _login(request)
+                return login_redirect(request)
             try:
                 ctx = okr_context(s, principal, request)
             except ValueError as exc:
@@ -455,13 +432,13 @@ def mount(app: FastAPI) -> None:
     ) -> Response:
         container = get_container(request)
         with container.read() as s:
-            principal = _principal(request, s)
+            principal = optional_principal(request, s)
             if principal is None:
-                return _login(request)
+                return login_redirect(request)
         try:
             with uow_for(request, principal) as uow:
                 service.create_objective(
-                    uow, principal, ObjectiveDraft(OkrLayer(layer), title, period, parent_id=_int(parent_id))
+                    uow, principal, ObjectiveDraft(OkrLayer(layer), title, period, parent_id=int_or_none(parent_id))
                 )
                 uow.commit()
         except (ValueError, Forbidden, NotFound) as exc:
@@ -481,9 +458,9 @@ def mount(app: FastAPI) -> None:
     ) -> Response:
         container = get_container(request)
         with container.read() as s:
-            principal = _principal(request, s)
+            principal = optional_principal(request, s)
             if principal is None:
-                return _login(request)
+                return login_redirect(request)
         try:
             goal = Decimal(target_value) if target_value.strip() else None
             draft = KeyResultDraft(title, KeyResultKind(kind), goal, metric_code=metric_code or None)
@@ -500,9 +477,9 @@ def mount(app: FastAPI) -> None:
     def check_in(request: Request, key_result_id: int, value: str = Form(...), note: str = Form("")) -> Response:
         container = get_container(request)
         with container.read() as s:
-            principal = _principal(request, s)
+            principal = optional_principal(request, s)
             if principal is None:
-                return _login(request)
+                return login_redirect(request)
         error = None
         try:
             with uow_for(request, principal) as uow:
