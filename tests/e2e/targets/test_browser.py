@@ -7,91 +7,41 @@ and an equal Q4 plan of 600,000; Debian's chromium is driven through Playwright.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from chanli.bootstrap import Container, create_app
+from chanli.bootstrap import Container
 from chanli.targets import PlanRequest, queries, service
-from tests.conftest import skip_or_fail
-from tests.factories import PASSWORD, Org
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.e2e.browser import chromium, log_in, new_page, serve
+from tests.factories import Org
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def live(sqlite_store: Container) -> Iterator[tuple[str, Org]]:
-    import uvicorn
-
     with sqlite_store.uow() as uow:
         org = Org(uow)
         service.create_plan(
             uow, queries.SYSTEM_PRINCIPAL, PlanRequest("won_revenue", "2026-Q4", Decimal("600000"), grains=("month",))
         )
         uow.commit()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(sqlite_store), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, name="chanli-targets-uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}", org
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve(sqlite_store) as base:
+        yield base, org
 
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        skip_or_fail(f"{CHROMIUM} not found (apt-get install -y chromium fonts-noto-cjk)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        skip_or_fail("the playwright Python package is not installed")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 def _login(browser: Any, base: str, username: str) -> Any:
-    page = browser.new_page(viewport={"width": 1360, "height": 1000}, locale="zh-CN")
-    page.js_errors = []
-    page.on("pageerror", lambda exc: page.js_errors.append(str(exc)))
-    page.goto(base + "/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(base + "/")
+    page = new_page(browser, 1360, 1000)
+    log_in(page, base, username)
     return page
 
 

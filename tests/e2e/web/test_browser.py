@@ -8,77 +8,32 @@ Playwright — never a downloaded browser (STACK.md, "Browser tests").
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from chanli.bootstrap import Container, create_app
-from tests.conftest import skip_or_fail
+from chanli.bootstrap import Container
+from tests.e2e.browser import chromium, new_page, serve
 from tests.factories import PASSWORD, Org
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
-    "--no-first-run", "--disable-component-update", "--disable-sync",
-]
 
 pytestmark = pytest.mark.browser
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def live_server(sqlite_store: Container) -> Iterator[str]:
-    """The app served by uvicorn on 127.0.0.1:<free port>, with the two-region company."""
-    import uvicorn
-
+    """The app served on a free port, with the two-region company."""
     with sqlite_store.uow() as uow:
         Org(uow)
         uow.commit()
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(sqlite_store), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, name="chanli-uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve(sqlite_store) as base:
+        yield base
 
 
 @pytest.fixture
 def browser_page() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        skip_or_fail(f"{CHROMIUM} not found (apt-get install -y chromium fonts-noto-cjk)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        skip_or_fail("the playwright Python package is not installed")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.js_errors = errors  # type: ignore[attr-defined]
-            yield page
-        finally:
-            browser.close()
+    with chromium() as browser:
+        yield new_page(browser)
 
 
 def test_manager_logs_in_sees_the_chart_of_their_region_and_only_their_reps(
