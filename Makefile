@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 VENDOR := src/chanli/web/static/vendor
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n 2
 
 .PHONY: demo test install dev assets lint browser i18n-extract clean
 
