@@ -114,6 +114,18 @@ def store(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-un
 
 
 @pytest.fixture
+def pg_store(pg_database: str):  # type: ignore[no-untyped-def]
+    """Only PostgreSQL, for tests about what only it does (advisory locks, SKIP LOCKED)."""
+    from chanli.bootstrap import build
+    from chanli.core.config import Settings
+
+    container = build(Settings(environment="test", database_url=pg_database, secret_key="test-secret-" + "x" * 24))
+    _truncate_all(container.engine)
+    yield container
+    container.engine.dispose()
+
+
+@pytest.fixture
 def sqlite_store(tmp_path: Path, sqlite_template: Path):  # type: ignore[no-untyped-def]
     """Only SQLite, for tests about the embedded default itself."""
     from chanli.bootstrap import build

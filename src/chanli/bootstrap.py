@@ -60,8 +60,16 @@ def create_app(container: Container) -> FastAPI:
 
 
 def create_app_from_env() -> FastAPI:
-    """ASGI factory for ``uvicorn --factory chanli.bootstrap:create_app_from_env``."""
-    return create_app(build())
+    """ASGI factory for ``uvicorn --factory chanli.bootstrap:create_app_from_env``: the served
+    app, with the in-process job scheduler unless ``CHANLI_SCHEDULER=false``."""
+    container = build()
+    app = create_app(container)
+    if container.settings.scheduler:
+        from chanli.jobs import start_scheduler
+
+        scheduler = start_scheduler(container)
+        app.router.on_shutdown.append(lambda: scheduler.shutdown(wait=False))
+    return app
 
 
 def main() -> None:

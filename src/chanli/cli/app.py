@@ -238,12 +238,69 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes (the web tier is stateless).")] = 1,
+    jobs: Annotated[
+        bool,
+        typer.Option(
+            "--jobs/--no-jobs",
+            help="Run timed jobs (SLA sweep, nightly grading) "
+            "in this process; turn off where cron runs `chanli jobs run`.",
+        ),
+    ] = True,
 ) -> None:
     """Serve the web app and the API (OpenAPI docs at /api/docs)."""
+    import os
+
     import uvicorn
 
+    if not jobs:
+        os.environ["CHANLI_SCHEDULER"] = "false"
     container()  # validate settings before binding the port
     console.print(f"Chanli on [bold]http://{host}:{port}[/]  (API docs: http://{host}:{port}/api/docs)")
     uvicorn.run(
         "chanli.bootstrap:create_app_from_env", factory=True, host=host, port=port, workers=workers, log_level="info"
     )
+
+
+jobs_app = typer.Typer(help="Timed background jobs (idempotent; safe to run from cron).", no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
+
+
+@jobs_app.command("list")
+def jobs_list(json_out: JsonOption = False) -> None:
+    """The jobs and when the in-process scheduler runs them."""
+    from chanli.jobs import JOBS
+
+    rows = [
+        {
+            "name": j.name,
+            "schedule": f"every {j.every_minutes} min" if j.every_minutes else f"daily {j.at_hour:02d}:00",
+            "description": j.description,
+        }
+        for j in JOBS
+    ]
+    if json_out:
+        print_json(rows)
+        return
+    table = Table("job", "schedule", "what it does")
+    for r in rows:
+        table.add_row(r["name"], r["schedule"], r["description"])
+    console.print(table)
+
+
+@jobs_app.command("run")
+def jobs_run(
+    name: Annotated[str, typer.Argument(help="Job name (see `chanli jobs list`).")], json_out: JsonOption = False
+) -> None:
+    """Run one job now and print what it did."""
+    from chanli.jobs import JobBusy, run_job
+
+    try:
+        result = run_job(container(), name)
+    except KeyError as exc:
+        fail(str(exc.args[0]), EXIT_BAD_INPUT)
+    except JobBusy as exc:
+        fail(str(exc), hint="another process is running it; try again shortly")
+    if json_out:
+        print_json({"job": name, **result})
+    else:
+        console.print(f"[green]✓[/] {name}: " + ", ".join(f"{k} {v}" for k, v in result.items()))

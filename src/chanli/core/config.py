@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     token_max_age_s: int = Field(default=12 * 3600, ge=60)
     echo_sql: bool = False
     model_dir: Path = Path("chanli-models")
+    scheduler: bool = True  # run timed jobs inside `chanli serve` (turn off where cron runs `chanli jobs run`)
 
     @field_validator("database_url")
     @classmethod

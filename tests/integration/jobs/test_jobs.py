@@ -1,0 +1,46 @@
+"""Timed jobs: idempotent, one runner at a time on PostgreSQL, clear errors for unknown names."""
+
+from __future__ import annotations
+
+import zlib
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+
+from chanli.jobs import JOBS, JobBusy, run_job
+from tests.factories import Org
+
+NOW = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
+
+
+def test_nightly_grading_is_idempotent(store) -> None:  # type: ignore[no-untyped-def]
+    with store.uow() as uow:
+        Org(uow)
+        uow.commit()
+    first = run_job(store, "process.regrade", NOW)
+    second = run_job(store, "process.regrade", NOW)
+    assert first["graded"] == 2 and first["changed"] == 2
+    assert second == {"graded": 2, "changed": 0}
+
+
+def test_interval_jobs_run_cleanly_on_an_idle_store(store) -> None:  # type: ignore[no-untyped-def]
+    assert run_job(store, "routing.sla_sweep", NOW) == {"rerouted": 0}
+    assert run_job(store, "approvals.escalate", NOW) == {"escalated": 0}
+
+
+@pytest.mark.postgres
+def test_a_job_already_running_elsewhere_is_not_run_twice(pg_store) -> None:  # type: ignore[no-untyped-def]
+    store = pg_store
+    key = zlib.crc32(b"approvals.escalate")
+    with store.engine.connect() as other, other.begin():
+        other.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+        with pytest.raises(JobBusy, match="already running"):
+            run_job(store, "approvals.escalate", NOW)
+    assert run_job(store, "approvals.escalate", NOW) == {"escalated": 0}
+
+
+def test_unknown_jobs_are_named_with_the_known_ones(sqlite_store) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(KeyError, match="known: routing.sla_sweep"):
+        run_job(sqlite_store, "nope")
+    assert {j.name for j in JOBS} == {"routing.sla_sweep", "approvals.escalate", "process.regrade"}
