@@ -41,6 +41,6 @@ def test_a_job_already_running_elsewhere_is_not_run_twice(pg_store) -> None:  # 
 
 
 def test_unknown_jobs_are_named_with_the_known_ones(sqlite_store) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(KeyError, match="known: routing.sla_sweep"):
+    with pytest.raises(KeyError, match=r"known: routing\.sla_sweep"):
         run_job(sqlite_store, "nope")
     assert {j.name for j in JOBS} == {"routing.sla_sweep", "approvals.escalate", "process.regrade"}
