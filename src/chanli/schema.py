@@ -25,6 +25,8 @@ TABLE_MODULES = (
     "chanli.targets.tables",
     "chanli.process.tables",
     "chanli.routing.tables",
+    "chanli.compensation.tables",
+    "chanli.insight.tables",
 )
 
 MIGRATIONS = Path(__file__).with_name("migrations")

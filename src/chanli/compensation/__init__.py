@@ -1,12 +1,18 @@
-"""Compensation (薪酬): declarative plans, crediting, the pure reference engine, statements.
+"""Compensation (薪酬): declarative plans, crediting, the pure reference engine and its set-based
+twin, runs and statements, maker-checker approval, period locks, retro adjustments, clawbacks,
+disputes, lightning awards, the incentive menu, payroll hand-off and what-if.
 
-Shells and services import from here only. See ``docs.md`` for the concepts, the named
-rounding points and a worked example.
+Shells import from here only: the values and rules below, plus ``service`` (use cases),
+``queries`` (scoped reads), ``payroll`` (files), ``batch`` (the Ibis engine), ``bench`` and
+``sample`` (the demo hook ``seed_demo``). See ``docs.md`` for the concepts, the named rounding
+points, the product flow and a worked example.
 """
 
 from __future__ import annotations
 
+from chanli.compensation import batch, bench, payroll, queries, sample, service
 from chanli.compensation.model import (
+    Adjustment,
     BaseSalaryParams,
     BonusParams,
     CapParams,
@@ -36,6 +42,7 @@ from chanli.compensation.model import (
     Mentorship,
     OrderFact,
     OrderStatus,
+    PaidLine,
     PaymentFact,
     Person,
     Plan,
@@ -60,7 +67,16 @@ from chanli.compensation.model import (
     TieredCommissionParams,
     TieRule,
 )
-from chanli.compensation.plans import PlanInvalid, check_plan, dump_plan, load_plan, parse_plan, plan_json, plan_yaml
+from chanli.compensation.plans import (
+    PlanInvalid,
+    check_plan,
+    dump_plan,
+    key_path_line,
+    load_plan,
+    parse_plan,
+    plan_json,
+    plan_yaml,
+)
 from chanli.compensation.rules import (
     REGISTRY,
     ComponentResult,
@@ -72,9 +88,13 @@ from chanli.compensation.rules import (
     register,
     result_json,
 )
+from chanli.compensation.sample import seed_demo
+from chanli.compensation.service import ENGINES
 
 __all__ = [
+    "ENGINES",
     "REGISTRY",
+    "Adjustment",
     "BaseSalaryParams",
     "BonusParams",
     "CapParams",
@@ -106,6 +126,7 @@ __all__ = [
     "Mentorship",
     "OrderFact",
     "OrderStatus",
+    "PaidLine",
     "PaymentFact",
     "Person",
     "Plan",
@@ -131,15 +152,23 @@ __all__ = [
     "Tier",
     "TierAmount",
     "TieredCommissionParams",
+    "batch",
+    "bench",
     "calculate",
     "canonical_json",
     "check_plan",
     "dump_plan",
     "fingerprint",
+    "key_path_line",
     "load_plan",
     "parse_plan",
+    "payroll",
     "plan_json",
     "plan_yaml",
+    "queries",
     "register",
     "result_json",
+    "sample",
+    "seed_demo",
+    "service",
 ]

@@ -3,8 +3,10 @@
 
 Covered: crediting (booking or collection, currency conversion, splits), attainment, marginal
 tiers (``tiered_commission``), rate on revenue (``revenue_rate``), per-product rates
-(``product_rates``) and clawbacks (``clawback``), for credit scope ``own``. A contract test
-proves the per-person amounts equal the reference to the cent on DuckDB and SQLite.
+(``product_rates``) and clawbacks (``clawback``), for credit scope ``own`` and ``team`` (the
+roll-up to managers joins the credits to a manager closure table, see ``closure_table``). A
+contract test proves the per-person amounts equal the reference to the cent on DuckDB and SQLite
+(and on a local Spark, marked ``slow``).
 
 Exact on every backend, in 64-bit integers. Money is carried as integer fen, rates as integer
 millionths (ppm), attainment edges as basis points (0.01%). Ibis compiles ``//`` through a
@@ -24,9 +26,11 @@ builds them from ``RunInputs`` for tests and small runs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import uuid
+from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import ibis
@@ -38,6 +42,7 @@ from chanli.compensation.model import (
     ClawbackParams,
     Component,
     CreditBasis,
+    Crediting,
     CreditScope,
     PlanVersion,
     ProductRatesParams,
@@ -53,11 +58,15 @@ __all__ = [
     "RunCredits",
     "attainment_bp",
     "batch_amounts",
+    "closure_pairs",
+    "closure_table",
     "component_amounts",
     "component_tables",
+    "credit_facts",
     "credits",
     "fact_tables",
     "load_facts",
+    "split_credits",
     "unsupported",
 ]
 
@@ -147,30 +156,36 @@ def _notes_before(con: BaseBackend, end: date) -> Table:
     return n.group_by(note_order_id=n.order_id).agg(notes_fen=_fen(n.amount).sum())
 
 
-def _converted(t: Table, con: BaseBackend, amount_fen: Any, currency: str) -> Table:
+def _converted(t: Table, con: BaseBackend, amount_fen: Any, currency: str, *, no_rates: bool = False) -> Table:
     """Add ``units``: ``amount_fen`` in company currency at the period's rate, half up (R1);
-    facts without a rate drop out (the reference reports them)."""
+    facts without a rate drop out (the reference reports them). ``no_rates``: the rate table
+    is known to be empty, so only company-currency facts stand (no join needed)."""
+    if no_rates:
+        kept = t.mutate(amount_fen=amount_fen)
+        return kept.filter(kept.currency == currency).mutate(units=kept.amount_fen)
     fx = con.table("exchange_rates")
     fx = fx.select(fx_currency=fx.currency, rate_ppm=(fx.rate * PPM).round().cast("int64"))
     j = t.mutate(amount_fen=amount_fen).left_join(fx, t.currency == fx.fx_currency)
     rate = ibis.cases((j.currency == currency, _i(PPM)), else_=j.rate_ppm)
     j = j.mutate(rate_ppm_used=rate).filter(lambda x: x.rate_ppm_used.notnull())
-    return j.mutate(units=_mul_div_half_up(j.amount_fen, j.rate_ppm_used, _i(PPM)))
+    # the company currency needs no arithmetic (its rate is exactly 1): the common case stays cheap
+    units = ibis.cases(
+        (j.currency == currency, j.amount_fen), else_=_mul_div_half_up(j.amount_fen, j.rate_ppm_used, _i(PPM))
+    )
+    return j.mutate(units=units)
 
 
-def _shares(con: BaseBackend, orders: Table) -> Table:
-    """(order_id, seq, person_id, share_ppm) for every order: its splits when it has valid ones
-    (non-negative, summing to 100%), the owner at 100% when it has none; invalid splits drop
-    the order (the reference reports it)."""
+def _split_shares(con: BaseBackend) -> tuple[Table, Table]:
+    """The valid splits (non-negative shares summing to 100%) as (order_id, seq, person_id,
+    share_ppm), and the ids of every order that has split rows at all (an order with invalid
+    splits is not credited: the reference reports it)."""
     s = con.table("order_splits")
     s = s.select(s.order_id, s.seq, s.person_id, share_ppm=(s.share * PPM).round().cast("int64"))
     valid = s.group_by(valid_order_id=s.order_id).agg(total=s.share_ppm.sum(), lowest=s.share_ppm.min())
     valid = valid.filter((valid.total == PPM) & (valid.lowest >= 0))
     split = s.join(valid, s.order_id == valid.valid_order_id).select("order_id", "seq", "person_id", "share_ppm")
     has_split = s.select(split_order_id=s.order_id).distinct()
-    bare = orders.anti_join(has_split, orders.id == has_split.split_order_id)
-    owner = bare.select(order_id=bare.id, seq=_i(0), person_id=bare.owner_id, share_ppm=_i(PPM))
-    return split.union(owner)
+    return split, has_split
 
 
 def _allocate(facts: Table, shares: Table) -> Table:
@@ -188,36 +203,79 @@ def _allocate(facts: Table, shares: Table) -> Table:
     return j.filter(j.share_ppm > 0).select("person_id", "order_id", "product", "amount_fen")
 
 
-def credits(con: BaseBackend, period: Period, basis: CreditBasis, currency: str) -> Table:
-    """(person_id, order_id, product, amount_fen): the period's credits, as ``CreditBook``.
+def credit_facts(
+    con: BaseBackend, period: Period, basis: CreditBasis, currency: str, empty: frozenset[str] = frozenset()
+) -> Table:
+    """(fact_id, order_id, owner_id, product, units): the period's creditable facts — orders
+    signed (booking) or payments received (collection), not reversed by the period's end, net
+    of credit notes, in company currency (R1) — before they are split between people.
 
-    Deep by nature (orders, credit notes, rates, splits, windows); components read it through
-    ``RunCredits``, which materializes it once per basis so their queries stay shallow (SQLite's
-    parser has a small stack) and the crediting work is done once per run.
-    """
+    ``empty`` names fact tables known to have no rows (``RunCredits`` checks): their joins are
+    left out of the expression, which changes nothing but the work done."""
     o = con.table("orders")
     kept = o.filter(_kept(o, period.end))
+    no_rates = "exchange_rates" in empty
     if basis is CreditBasis.BOOKING:
         booked = kept.filter(kept.signed_on >= period.start, kept.signed_on < period.end)
-        notes = _notes_before(con, period.end)
-        b = booked.left_join(notes, booked.id == notes.note_order_id)
+        if "credit_notes" in empty:
+            b = booked.mutate(notes_fen=_i(0))
+        else:
+            notes = _notes_before(con, period.end)
+            b = booked.left_join(notes, booked.id == notes.note_order_id)
         net = ibis.greatest(_fen(b.net_amount) - b.notes_fen.fill_null(0), _i(0))
-        b = b.select(fact_id=b.id, order_id=b.id, currency=b.currency, product=b.product, net=net)
-        facts = _converted(b, con, b.net, currency)
+        b = b.select(fact_id=b.id, order_id=b.id, owner_id=b.owner_id, currency=b.currency, product=b.product, net=net)
+        facts = _converted(b, con, b.net, currency, no_rates=no_rates)
     else:
         p = con.table("payments")
         p = p.filter(p.received_on >= period.start, p.received_on < period.end, p.amount > 0)
         j = p.join(kept, p.order_id == kept.id)
-        j = j.select(fact_id=j.id, order_id=j.order_id, currency=j.currency, product=j.product, paid=_fen(j.amount))
-        facts = _converted(j, con, j.paid, currency)
-    facts = facts.select("fact_id", "order_id", "product", "units")
-    return _allocate(facts, _shares(con, kept))
+        j = j.select(
+            fact_id=j.id,
+            order_id=j.order_id,
+            owner_id=j.owner_id,
+            currency=j.currency,
+            product=j.product,
+            paid=_fen(j.amount),
+        )
+        facts = _converted(j, con, j.paid, currency, no_rates=no_rates)
+    return facts.select("fact_id", "order_id", "owner_id", "product", "units")
+
+
+def split_credits(con: BaseBackend, facts: Table, *, no_splits: bool = False) -> Table:
+    """(person_id, order_id, product, amount_fen): each fact credited to its order's owner in
+    full, or split by the order's valid splits with ``_allocate`` (R2). ``no_splits``: the
+    split table is known to be empty."""
+    if no_splits:
+        return facts.select(
+            person_id=facts.owner_id, order_id=facts.order_id, product=facts.product, amount_fen=facts.units
+        )
+    split, has_split = _split_shares(con)
+    # an order without splits credits its owner in full: no allocation (and no window) needed
+    bare = facts.anti_join(has_split, facts.order_id == has_split.split_order_id)
+    bare = bare.select(person_id=bare.owner_id, order_id=bare.order_id, product=bare.product, amount_fen=bare.units)
+    shared = facts.semi_join(has_split, facts.order_id == has_split.split_order_id)
+    shared = shared.select("fact_id", "order_id", "product", "units")
+    return bare.union(_allocate(shared, split))
+
+
+def credits(con: BaseBackend, period: Period, basis: CreditBasis, currency: str) -> Table:
+    """(person_id, order_id, product, amount_fen): the period's credits, as ``CreditBook``.
+
+    Deep by nature (orders, credit notes, rates, splits, windows); components read it through
+    ``RunCredits``, which materializes the sums once per basis so their queries stay shallow
+    (SQLite's parser has a small stack) and the crediting work is done once per run.
+    """
+    return split_credits(con, credit_facts(con, period, basis, currency))
 
 
 def _participants(con: BaseBackend, plan: PlanVersion, period: Period) -> Table:
     p = con.table("people")
-    employed = (p.hire_date.isnull() | (p.hire_date < period.end)) & (
-        p.leave_date.isnull() | (p.leave_date >= period.start)
+    # employed at least one day of the period: [hire, leave + 1 day) meets [start, end) — which
+    # also excludes a leave date before the hire date, exactly as ``Person.employed_days``
+    employed = (
+        (p.hire_date.isnull() | (p.hire_date < period.end))
+        & (p.leave_date.isnull() | (p.leave_date >= period.start))
+        & (p.hire_date.isnull() | p.leave_date.isnull() | (p.hire_date <= p.leave_date))
     )
     e = plan.eligibility
     if e.tiers or e.teams or e.people:
@@ -236,19 +294,109 @@ def _revenue(credit: Table) -> Table:
     return credit.group_by(rev_person_id=credit.person_id).agg(revenue=credit.amount_fen.sum())
 
 
+def closure_pairs(people: Iterable[tuple[int, int | None]]) -> list[tuple[int, int]]:
+    """(member_id, head_id) for the team roll-up: every person heads themselves and everyone
+    below them in the manager tree, exactly as the reference's ``reports_of(…, "subtree")``
+    (self-links ignored; a cycle visits each person once and never makes a head their own
+    report twice). Built once per run in O(Σ subtree sizes), not one tree walk per query."""
+    ids: list[int] = []
+    children: dict[int, list[int]] = {}
+    for pid, manager_id in people:
+        ids.append(pid)
+        if manager_id is not None and manager_id != pid:
+            children.setdefault(manager_id, []).append(pid)
+    pairs: list[tuple[int, int]] = []
+    for head in sorted(set(ids)):
+        pairs.append((head, head))
+        seen: set[int] = set()
+        stack = list(children.get(head, []))
+        while stack:
+            pid = stack.pop()
+            if pid in seen or pid == head:
+                continue
+            seen.add(pid)
+            stack.extend(children.get(pid, []))
+        pairs.extend((member, head) for member in sorted(seen))
+    return pairs
+
+
+def closure_table(pairs: Iterable[tuple[int, int]]) -> Table:
+    """An in-memory (member_id, head_id) table, like ``chanli.targets.batch.closure_table``:
+    one join + GROUP BY rolls every credit up to each manager above its owner."""
+    rows = list(pairs)
+    return ibis.memtable(
+        {"member_id": [m for m, _ in rows], "head_id": [h for _, h in rows]},
+        schema={"member_id": "int64", "head_id": "int64"},
+    )
+
+
 class RunCredits:
-    """Credits per basis for one run, computed on first use and cached on the backend."""
+    """Credits per basis (and per scope) for one run, computed on first use and cached on the
+    backend."""
 
     def __init__(self, con: BaseBackend, period: Period, currency: str) -> None:
         self.con, self.period, self.currency = con, period, currency
         self._tables: dict[CreditBasis, Table] = {}
-
+        self._team: dict[CreditBasis, Table] = {}
+        self._closure: Table | None = None
+        self._empty: frozenset[str] | None = None
         self._stages: list[Table] = []
+        self._created: list[str] = []
 
     def __call__(self, basis: CreditBasis) -> Table:
+        """(person_id, product, amount_fen): the period's credits summed per person and product —
+        all any component reads — materialized once per basis (a few rows per person, however
+        many order lines went in)."""
         if basis not in self._tables:
-            self._tables[basis] = self.stage(credits(self.con, self.period, basis, self.currency))
+            empty = self.empty_tables()
+            facts = credit_facts(self.con, self.period, basis, self.currency, empty)
+            if self.con.name == "sqlite":  # its parser stack is small: cut the expression in two
+                facts = self.stage(facts)
+            c = split_credits(self.con, facts, no_splits="order_splits" in empty)
+            self._tables[basis] = self.stage(c.group_by("person_id", "product").agg(amount_fen=c.amount_fen.sum()))
         return self._tables[basis]
+
+    def empty_tables(self) -> frozenset[str]:
+        """Which of the optional fact tables have no rows (three tiny queries per run), so the
+        crediting expression can leave their joins out."""
+        if self._empty is None:
+            names = ("order_splits", "credit_notes", "exchange_rates")
+            self._empty = frozenset(n for n in names if int(self.con.table(n).count().execute()) == 0)
+        return self._empty
+
+    def closure(self) -> Table:
+        """The manager closure of everyone in ``people`` (read once per run)."""
+        if self._closure is None:
+            p = self.con.table("people")
+            rows = p.select("id", "manager_id").to_pyarrow().to_pylist()
+            links = ((int(r["id"]), None if r["manager_id"] is None else int(r["manager_id"])) for r in rows)
+            pairs = closure_pairs(links)
+            # a real (temporary) table, not a memtable: Spark cannot see memtables inside a cached query
+            name = f"comp_closure_{uuid.uuid4().hex[:12]}"
+            data = pa.table(
+                {
+                    "member_id": pa.array([m for m, _ in pairs], pa.int64()),
+                    "head_id": pa.array([h for _, h in pairs], pa.int64()),
+                }
+            )
+            temp = self.con.name != "pyspark"  # ibis' PySpark backend has no temporary tables
+            self._closure = self.con.create_table(name, obj=data, temp=temp)
+            self._created.append(name)
+        return self._closure
+
+    def scoped(self, crediting: Crediting) -> Table:
+        """(person_id, product, amount_fen) that count for each person under ``crediting``:
+        their own credits, or with ``scope: team`` theirs plus everyone's below them (the
+        per-person sums joined to the closure and summed per head: exact, integers)."""
+        own = self(crediting.basis)
+        if crediting.scope is CreditScope.OWN:
+            return own
+        if crediting.basis not in self._team:
+            c = self.closure()
+            j = own.join(c, own.person_id == c.member_id)
+            team = j.group_by(person_id=j.head_id, product=j.product).agg(amount_fen=j.amount_fen.sum())
+            self._team[crediting.basis] = self.stage(team)
+        return self._team[crediting.basis]
 
     def stage(self, expr: Table) -> Table:
         """Materialize an intermediate result (a temp table) and remember it for ``release``."""
@@ -262,6 +410,11 @@ class RunCredits:
             table.release()
         self._stages.clear()
         self._tables.clear()
+        self._team.clear()
+        self._closure = None
+        for name in self._created:
+            self.con.drop_table(name, force=True)
+        self._created.clear()
 
 
 def attainment_bp(
@@ -275,7 +428,7 @@ def attainment_bp(
     q = q.filter(q.metric == params.quota).select(q_person_id=q.person_id, quota_fen=_fen(q.amount))
     base = _participants(con, plan, period)
     base = base.join(q.filter(q.quota_fen > 0), base.person_id == q.q_person_id)
-    rev = _revenue(book(params.crediting.basis))
+    rev = _revenue(book.scoped(params.crediting))
     j = base.left_join(rev, base.person_id == rev.rev_person_id)
     j = j.select("person_id", "quota_fen", revenue_fen=j.revenue.fill_null(0))
     return j.mutate(attainment_bp=_mul_div_half_up(j.revenue_fen, _i(BP), j.quota_fen))
@@ -305,15 +458,9 @@ def _tiered(con: BaseBackend, plan: PlanVersion, period: Period, c: Component, b
     return sums.select(sums.person_id, amount_fen=sums.high + _mul_div_half_up(sums.low, _i(1), _i(PPM)))
 
 
-def _own_only(c: Component) -> None:
-    crediting = getattr(c.params, "crediting", None)
-    if crediting is not None and crediting.scope is not CreditScope.OWN:
-        raise NotImplementedError(f"{c.id}: the set-based engine credits scope 'own' only (team roll-up: reference)")
-
-
 def _revenue_rate(con: BaseBackend, plan: PlanVersion, period: Period, c: Component, book: RunCredits) -> Table:
     params: RevenueRateParams = c.params
-    credit = book(params.crediting.basis)
+    credit = book.scoped(params.crediting)
     if params.products:
         credit = credit.filter(credit.product.isin(list(params.products)))
     rev = _revenue(credit)
@@ -325,7 +472,7 @@ def _revenue_rate(con: BaseBackend, plan: PlanVersion, period: Period, c: Compon
 
 def _product_rates(con: BaseBackend, plan: PlanVersion, period: Period, c: Component, book: RunCredits) -> Table:
     params: ProductRatesParams = c.params
-    credit = book(params.crediting.basis)
+    credit = book.scoped(params.crediting)
     credit = credit.mutate(product_key=credit.product.fill_null(""))
     per = credit.group_by(pp_person_id=credit.person_id, product_key=credit.product_key).agg(
         revenue=credit.amount_fen.sum()
@@ -397,7 +544,6 @@ def component_tables(
         builder = _BUILDERS.get(c.kind)
         if builder is None:
             continue
-        _own_only(c)
         out[c.id] = builder(con, plan, period, c, book)
     if not out:
         raise ValueError("the plan has no component the set-based engine computes")
@@ -526,7 +672,19 @@ def load_facts(con: BaseBackend, inputs: RunInputs, tables: Mapping[str, pa.Tabl
     stored as doubles, as the OLTP store does; the engine re-reads them as integer fen and ppm,
     which is exact for the limits in the module docstring.
     """
-    for name, table in (tables or fact_tables(inputs)).items():
+    facts = tables or fact_tables(inputs)
+    if con.name == "pyspark":
+        # through Parquet: ibis hands PySpark a pandas frame, which loses nullable integers
+        import tempfile
+
+        import pyarrow.parquet as pq
+
+        folder = Path(tempfile.mkdtemp(prefix="chanli-comp-facts-"))
+        for name, table in facts.items():
+            pq.write_table(table, folder / f"{name}.parquet")
+            con.read_parquet(str(folder / f"{name}.parquet"), table_name=name)
+        return con
+    for name, table in facts.items():
         if con.name == "sqlite":
             table = _doubles(table)
         con.create_table(name, table, overwrite=True)

@@ -21,11 +21,13 @@ from chanli.core.money import CNY
 from chanli.core.periods import Period
 
 __all__ = [
+    "ADJUSTMENT_KINDS",
     "ATTAINMENT_PLACES",
     "DELIVERY_WEIGHT_MIN",
     "MENTOR_RATE_MAX",
     "MENTOR_RATE_MIN",
     "RATE_PLACES",
+    "Adjustment",
     "BaseSalaryParams",
     "BonusParams",
     "CapParams",
@@ -56,6 +58,7 @@ __all__ = [
     "Mentorship",
     "OrderFact",
     "OrderStatus",
+    "PaidLine",
     "PaymentFact",
     "Person",
     "Plan",
@@ -907,3 +910,33 @@ class RunResult:
 
     def statements_by_person(self) -> dict[int, Statement]:
         return {s.person_id: s for s in self.statements}
+
+
+# --- what the service adds after the engine ------------------------------------------------
+
+ADJUSTMENT_KINDS = ("retro_adjustment", "dispute_adjustment")
+
+
+@dataclass(frozen=True, slots=True)
+class PaidLine:
+    """A line already paid by an approved run (or a retro adjustment of one), as the retro
+    recalculation compares against it."""
+
+    line_id: int
+    person_id: int
+    component_id: str
+    kind: str
+    label: str
+    amount: Decimal
+    attribution: tuple[tuple[int, Decimal], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Adjustment:
+    """A line the run adds after the engine: a retro adjustment of a locked period
+    (``adjusts_period``) or an accepted dispute. ``refs`` are the ids of the original lines it
+    refers to; a locked period itself is never rewritten."""
+
+    line: StatementLine
+    refs: tuple[int, ...] = ()
+    adjusts_period: str | None = None

@@ -29,7 +29,16 @@ from chanli.compensation.model import Component, Eligibility, Plan, PlanVersion
 from chanli.compensation.rules import REGISTRY, KindSpec, plain, references
 from chanli.core.issues import Issue, Issues, Result, ValidationFailed
 
-__all__ = ["PlanInvalid", "check_plan", "dump_plan", "load_plan", "parse_plan", "plan_json", "plan_yaml"]
+__all__ = [
+    "PlanInvalid",
+    "check_plan",
+    "dump_plan",
+    "key_path_line",
+    "load_plan",
+    "parse_plan",
+    "plan_json",
+    "plan_yaml",
+]
 
 COMPONENT_KEYS = ("id", "kind", "label")
 _PERCENT = re.compile(r"^\s*([-+]?\d+(?:\.\d+)?)\s*%\s*$")
@@ -328,3 +337,32 @@ def plan_yaml(plan: PlanVersion) -> str:
 
 def plan_json(plan: PlanVersion) -> str:
     return json.dumps(dump_plan(plan), ensure_ascii=False, indent=2)
+
+
+def key_path_line(text: str, path: str | None) -> int | None:
+    """The 1-based line of ``text`` (YAML or JSON) holding the value at a key path such as
+    ``components[2].tiers[1].rate`` — or the nearest enclosing key that exists — so an editor
+    can show each problem beside the line it is about. ``None`` when the text does not parse."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return None
+    if node is None:
+        return None
+    line = node.start_mark.line + 1
+    for part in re.findall(r"[^.\[\]]+|\[\d+\]", path or ""):
+        child = None
+        if part.startswith("[") and isinstance(node, yaml.SequenceNode):
+            index = int(part[1:-1])
+            child = node.value[index] if index < len(node.value) else None
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.value == part:
+                    line = key.start_mark.line + 1
+                    child = value
+                    break
+        if child is None:
+            break
+        node = child
+        line = max(line, node.start_mark.line + 1) if not isinstance(node, yaml.MappingNode) else line
+    return line

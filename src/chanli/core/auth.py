@@ -79,6 +79,29 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "routing.read": ALL_ROLES,
     "routing.assign": frozenset({Role.ADMIN, Role.SALES_OPS, Role.MANAGER}),
     "routing.configure": frozenset({Role.ADMIN, Role.SALES_OPS}),
+    # compensation: everyone reads their own statements (rows scoped) and may dispute a line and
+    # redeem points; comp admins configure plans and run; finance approves (maker-checker) and
+    # hands off to payroll; managers grant lightning awards within their budget
+    "comp.read": ALL_ROLES,
+    "comp.review": frozenset({Role.ADMIN, Role.COMP_ADMIN, Role.FINANCE}),
+    "comp.configure": frozenset({Role.ADMIN, Role.COMP_ADMIN}),
+    "comp.facts": frozenset({Role.ADMIN, Role.COMP_ADMIN, Role.FINANCE}),
+    "comp.run": frozenset({Role.ADMIN, Role.COMP_ADMIN}),
+    "comp.approve": frozenset({Role.ADMIN, Role.FINANCE}),
+    "comp.payroll": frozenset({Role.ADMIN, Role.FINANCE}),
+    "comp.dispute": ALL_ROLES,
+    "comp.resolve": frozenset({Role.ADMIN, Role.COMP_ADMIN}),
+    "comp.award": frozenset({Role.ADMIN, Role.COMP_ADMIN, Role.MANAGER}),
+    "comp.award.approve": frozenset({Role.ADMIN, Role.COMP_ADMIN}),
+    "comp.redeem": ALL_ROLES,
+    # insight: everyone reads (rows scoped: a rep sees their own warnings and calls); leaders open
+    # the war room; sales ops train and score the models and enter market facts; owners and their
+    # managers log interventions on churn warnings
+    "insight.read": ALL_ROLES,
+    "insight.warroom": frozenset({Role.ADMIN, Role.SALES_OPS, Role.MANAGER}),
+    "insight.train": frozenset({Role.ADMIN, Role.SALES_OPS}),
+    "insight.configure": frozenset({Role.ADMIN, Role.SALES_OPS}),
+    "insight.intervene": frozenset({Role.ADMIN, Role.SALES_OPS, Role.MANAGER, Role.REP}),
 }
 
 

@@ -1,12 +1,18 @@
 """insight — models that turn the company's facts into foresight: which accounts may leave
 (流失风险), how calls feel (通话情绪) and what they are about, which leads deserve a person
-(线索评分), and how much will be won (业绩预测). See ``docs.md``.
+(线索评分), and how much will be won (业绩预测); and the analytics a sales leader reads in the
+war room (销售作战室): funnel, cohorts, forecast, demand clusters, market saturation,
+competitor moves and marketing ROI. See ``docs.md``.
 
-Other packages and the shells import from here only.
+Other packages and the shells import from here only: ``service`` (use cases), ``queries``
+(scoped reads), ``batch`` (set-based analytics), ``rules`` (pure rules and references) and
+the value types below.
 """
 
 from __future__ import annotations
 
+from chanli.core.engine import connect_store
+from chanli.insight import batch, queries, rules, service
 from chanli.insight.ml.calls import (
     TOPIC_RULES,
     CallInsight,
@@ -49,26 +55,48 @@ from chanli.insight.ml.lifecycle import (
 from chanli.insight.ml.sentiment import SentimentModel, SentimentScore, evaluate_sentiment, train_sentiment
 from chanli.insight.ml.store import load_model, save_model
 from chanli.insight.ml.tabular import Prediction, Reason, TabularModel, TrainingSettings, train_tabular
+from chanli.insight.model import (
+    FEATURE_LABELS,
+    FUNNEL_STAGES,
+    NO_VALUE,
+    ChurnRiskRaised,
+    CompetitorEventDraft,
+    InterventionKind,
+    MarketDraft,
+    SpendDraft,
+    WarningOutcome,
+    WarningStatus,
+)
+from chanli.insight.queries import NotFound
 
 __all__ = [
     "DEFAULT_STAGE_PROBABILITIES",
+    "FEATURE_LABELS",
+    "FUNNEL_STAGES",
     "KINDS",
+    "NO_VALUE",
     "TOPIC_RULES",
     "Backtest",
     "CallInsight",
+    "ChurnRiskRaised",
+    "CompetitorEventDraft",
     "DataProvenance",
     "FeatureSpec",
     "HistoryRates",
     "InsightInputError",
+    "InterventionKind",
     "LeadScore",
+    "MarketDraft",
     "ModelError",
     "ModelMetadata",
+    "NotFound",
     "Opportunity",
     "Prediction",
     "Reason",
     "RepCoaching",
     "SentimentModel",
     "SentimentScore",
+    "SpendDraft",
     "TabularModel",
     "TopicHit",
     "TopicRule",
@@ -77,9 +105,13 @@ __all__ = [
     "TrainingSettings",
     "Utterance",
     "ValueReport",
+    "WarningOutcome",
+    "WarningStatus",
     "analyse_call",
     "backtest",
+    "batch",
     "coach_reps",
+    "connect_store",
     "default_sentiment_model",
     "detect_topics",
     "evaluate_model",
@@ -91,11 +123,14 @@ __all__ = [
     "open_as_of",
     "parse_transcript",
     "pipeline_weighted_forecast",
+    "queries",
     "render_model_card",
+    "rules",
     "run_forecast_backtest",
     "save_model",
     "score_leads",
     "score_with_model",
+    "service",
     "split_by_intent",
     "train_lead_model",
     "train_model",

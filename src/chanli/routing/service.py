@@ -332,7 +332,10 @@ def assign_leads(
 ) -> AssignSummary:
     """Route unowned new leads (the given ones, or all of them up to ``limit``) and record
     each decision with its explanation and first-contact deadline. Reps are told after commit."""
+    from chanli.insight import service as insight_service  # imported here: it loads the model libraries
+
     s = uow.session
+    insight_service.score_leads_for_routing(uow, lead_ids)  # fills leads.score when a lead model is trained
     rows = _unassigned(s, lead_ids, limit)
     assignments, taken = _route_and_write(uow, rows, now=now, kind="initial")
     by_outcome = dict(sorted(Counter(a.outcome.value for a in assignments).items()))

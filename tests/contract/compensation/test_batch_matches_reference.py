@@ -56,7 +56,9 @@ october = st.integers(0, 30).map(lambda n: OCT.start + timedelta(days=n))
 mostly_october = st.one_of(october, october, day)
 amount = st.one_of(*[st.integers(1, 10**9)] * 3, st.integers(1, 10**11)).map(lambda f: Decimal(f).scaleb(-2))
 quota_amount = st.integers(10**6, 10**9).map(lambda f: Decimal(f).scaleb(-2))
-crediting = st.fixed_dictionaries({"basis": st.sampled_from(["booking", "collection"])})
+crediting = st.fixed_dictionaries(
+    {"basis": st.sampled_from(["booking", "collection"]), "scope": st.sampled_from(["own", "own", "team"])}
+)
 
 
 @st.composite
@@ -113,6 +115,7 @@ def facts(draw: st.DrawFn) -> RunInputs:
         Person(
             i,
             tier=draw(st.sampled_from(["new", "core", "elite"])),
+            manager_id=draw(st.one_of(st.none(), st.sampled_from(ids))),  # trees, self-links and cycles
             hire_date=draw(st.one_of(st.none(), day)),
             leave_date=draw(st.one_of(st.none(), st.none(), day)),
         )

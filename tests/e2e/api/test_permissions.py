@@ -97,6 +97,37 @@ ENDPOINTS = [
     Endpoint("POST", "/api/v1/routing/assign", "routing.assign", lambda a: {}),
     Endpoint("POST", "/api/v1/routing/leads", "routing.assign",
              lambda a: {"company_name": "表单线索", "province": "上海"}, 201),
+    # compensation: actions that need a plan, a run or a line are checked before the lookup, so an
+    # allowed role gets 404 for a missing object and a denied role 403 (tests/e2e/compensation
+    # walks the same actions over real runs)
+    Endpoint("GET", "/api/v1/comp/statements", "comp.read"),
+    Endpoint("GET", "/api/v1/comp/runs", "comp.review"),
+    Endpoint("GET", "/api/v1/comp/plans", "comp.review"),
+    Endpoint("POST", "/api/v1/comp/plans", "comp.configure",
+             lambda a: {"text": "plan: p\nversion: 1\neffective_from: 2026-01-01\ncomponents: [{kind: base_salary}]"},
+             201),
+    Endpoint("PUT", "/api/v1/comp/exchange-rates", "comp.facts",
+             lambda a: {"period": "2026-10", "currency": "USD", "rate": "7.1"}),
+    Endpoint("POST", "/api/v1/comp/runs", "comp.run", lambda a: {"plan": "no-such-plan", "period": "2026-10"}, 404),
+    Endpoint("POST", "/api/v1/comp/runs/999999/approve", "comp.approve", None, 404),
+    Endpoint("GET", "/api/v1/comp/payroll/exports", "comp.payroll"),
+    Endpoint("POST", "/api/v1/comp/disputes", "comp.dispute",
+             lambda a: {"line_id": 999999, "comment": "底薪不对"}, 404),
+    Endpoint("POST", "/api/v1/comp/disputes/999999/resolve", "comp.resolve",
+             lambda a: {"accept": False, "reason": "无误"}, 404),
+    Endpoint("POST", "/api/v1/comp/awards", "comp.award",
+             lambda a: {"person_id": 999999, "amount": "500.00", "reason": "快速响应"}, 404),
+    Endpoint("POST", "/api/v1/comp/awards/999999/decide", "comp.award.approve", lambda a: {"approve": True}, 404),
+    Endpoint("POST", "/api/v1/comp/redemptions", "comp.redeem", lambda a: {"item_id": 999999}, 404),
+    # insight: reads are scoped; an intervention is checked before the warning is looked up
+    Endpoint("GET", "/api/v1/insight/churn/warnings", "insight.read"),
+    Endpoint("GET", "/api/v1/insight/warroom", "insight.warroom"),
+    Endpoint("POST", "/api/v1/insight/calls/analyse", "insight.train", lambda a: {}),
+    Endpoint("POST", "/api/v1/insight/competitors/events", "insight.configure",
+             lambda a: {"competitor": "云帆CRM", "happened_on": "2026-10-08", "kind": "price_cut",
+                        "description": "全线降价20%"}, 201),
+    Endpoint("POST", "/api/v1/insight/churn/warnings/999999/interventions", "insight.intervene",
+             lambda a: {"kind": "call", "note": "电话关怀"}, 404),
 ]
 
 CASES = [(e, role) for e in ENDPOINTS for role in Role]

@@ -25,7 +25,7 @@ from chanli.compensation.model import (
     RunInputs,
     StatementLine,
 )
-from chanli.compensation.rules.crediting import CreditBook, reports_of
+from chanli.compensation.rules.crediting import CreditBook
 from chanli.compensation.rules.maths import fen, money
 from chanli.core.issues import Issue, Severity
 from chanli.core.periods import Period
@@ -112,9 +112,11 @@ class RunContext:
     earlier: Mapping[str, tuple[StatementLine, ...]] = field(default_factory=dict)
     _people: dict[int, Person] = field(default_factory=dict)
     _quotas: dict[tuple[int, str], Quota] = field(default_factory=dict)
+    _participant_ids: frozenset[int] = frozenset()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_people", {p.id: p for p in self.inputs.people})
+        object.__setattr__(self, "_participant_ids", frozenset(p.id for p in self.participants))
         object.__setattr__(self, "_quotas", {(q.person_id, q.metric): q for q in self.inputs.quotas})
 
     @property
@@ -136,14 +138,14 @@ class RunContext:
         return p.name if p is not None and p.name else f"#{person_id}"
 
     def is_participant(self, person_id: int) -> bool:
-        return any(p.id == person_id for p in self.participants)
+        return person_id in self._participant_ids
 
     def quota(self, person_id: int, metric: str) -> Decimal | None:
         q = self._quotas.get((person_id, metric))
         return q.amount if q is not None else None
 
     def reports(self, person_id: int, depth: str = "subtree") -> list[int]:
-        return reports_of(self.inputs.people, person_id, depth)
+        return self.book.reports(person_id, depth)
 
     def credits(self, person_id: int, crediting: Crediting) -> list[CreditFact]:
         """The credits that count for a person: their own, or with the team roll-up, theirs and
