@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -27,7 +27,9 @@ from chanli.demo import (
     DEMO_PASSWORD,
     DemoSpec,
     DemoSummary,
+    EnrichSummary,
     build_demo,
+    enrich_demo,
     store_is_empty,
 )
 from chanli.demo import Progress as ReportProgress
@@ -53,6 +55,8 @@ def demo(
     reset_store: Annotated[bool, typer.Option(
         "--reset", help="Delete and recreate the SQLite store first (refused on PostgreSQL).")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    bare: Annotated[bool, typer.Option(
+        "--bare", help="Only the company's history: no target plan, pay runs, models or analyses.")] = False,
     scale: Annotated[bool, typer.Option(
         "--scale", help="Write a benchmark-sized data set to Parquet instead of the demo company.")] = False,
     reps: Annotated[int, typer.Option(min=1, max=100_000, help="--scale: number of reps.")] = 2000,
@@ -72,14 +76,33 @@ def demo(
     with _progress(enabled=not json_out) as report, container().uow(DEMO_ACTOR) as uow:
         summary = build_demo(uow, DemoSpec(today=day, seed=seed, months=months), progress=report)
         uow.commit()
+    extras = None if bare else _enrich(day, quiet=json_out)
     seconds = time.perf_counter() - started
     url = f"http://{host}:{port}"
     if json_out:
-        print_json(_summary_json(summary, url, seconds))
+        print_json(_summary_json(summary, url, seconds) | {"extras": _extras_json(extras)})
     else:
         _print_summary(summary, url, seconds)
+        if extras is not None and extras.done:
+            console.print("also: " + " · ".join(f"{k} ✓" for k in extras.done))
     if not no_serve:
         serve(host=host, port=port, workers=1)
+
+
+def _enrich(day: date, *, quiet: bool) -> EnrichSummary:
+    """Targets, pay runs, models and analyses on top of the history (each step on its own)."""
+    from chanli.core.engine import connect_store
+
+    c = container()
+    con = connect_store(c.settings.database_url)
+    try:
+        with console.status("目标、薪酬、模型 targets, pay, models…", spinner="dots") if not quiet else nullcontext():
+            extras = enrich_demo(lambda: c.uow(DEMO_ACTOR), con, today=day)
+    finally:
+        con.disconnect()
+    for name, why in extras.failed.items():
+        err_console.print(f"[yellow]warning:[/] demo step {name!r} did not complete: {why}")
+    return extras
 
 
 def _today(text: str | None) -> date:
@@ -147,6 +170,10 @@ def _summary_json(summary: DemoSummary, url: str, seconds: float) -> dict[str, o
         "logins": [{"username": x.username, "role": x.role.value, "name": x.display_name, "sees": x.sees}
                    for x in summary.logins],
     }
+
+
+def _extras_json(extras: EnrichSummary | None) -> dict[str, object] | None:
+    return None if extras is None else {"done": extras.done, "failed": extras.failed}
 
 
 def _print_summary(summary: DemoSummary, url: str, seconds: float) -> None:

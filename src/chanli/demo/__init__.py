@@ -8,6 +8,7 @@ applies it through ``org`` and ``crm`` services; the caller commits.
 from __future__ import annotations
 
 from chanli.demo.apply import DEMO_ACTOR, Progress, apply_plan, build_demo, store_is_empty, summarise
+from chanli.demo.enrich import EnrichSummary, enrich_demo
 from chanli.demo.model import (
     DEFAULT_SEED,
     DEMO_LOGINS,
@@ -28,9 +29,11 @@ __all__ = [
     "DemoPlan",
     "DemoSpec",
     "DemoSummary",
+    "EnrichSummary",
     "Progress",
     "apply_plan",
     "build_demo",
+    "enrich_demo",
     "plan_demo",
     "store_is_empty",
     "summarise",

