@@ -81,10 +81,30 @@ def _regrade(c: Container, now: datetime) -> dict[str, Any]:
     return {"graded": summary.graded, "changed": summary.changed}
 
 
+def _churn_score(c: Container, now: datetime) -> dict[str, Any]:
+    from chanli.core.periods import business_date
+    from chanli.insight import InsightInputError
+    from chanli.insight import service as insight_service
+
+    con = connect_store(c.settings.database_url)
+    try:
+        with c.uow(JOB_ACTOR) as uow:
+            _single_runner(uow.session, "insight.churn_score")
+            try:
+                scoring = insight_service.score_churn(uow, con, as_of=business_date(now))
+            except InsightInputError as exc:  # no model trained yet: nothing to score, not a failure
+                return {"scored": 0, "raised": 0, "note": str(exc)}
+            uow.commit()
+    finally:
+        con.disconnect()
+    return {"scored": scoring.scored, "raised": len(scoring.raised)}
+
+
 JOBS: tuple[Job, ...] = (
     Job("routing.sla_sweep", "re-route leads not first-contacted within their SLA", every_minutes=10, run=_sla_sweep),
     Job("approvals.escalate", "move overdue approval requests one level up", every_minutes=30, run=_escalate),
     Job("process.regrade", "recompute every account's A/B/C grade", at_hour=2, run=_regrade),
+    Job("insight.churn_score", "score accounts for churn risk and raise warnings", at_hour=3, run=_churn_score),
 )
 
 

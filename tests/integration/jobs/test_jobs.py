@@ -27,6 +27,8 @@ def test_nightly_grading_is_idempotent(store) -> None:  # type: ignore[no-untype
 def test_interval_jobs_run_cleanly_on_an_idle_store(store) -> None:  # type: ignore[no-untyped-def]
     assert run_job(store, "routing.sla_sweep", NOW) == {"rerouted": 0}
     assert run_job(store, "approvals.escalate", NOW) == {"escalated": 0}
+    skipped = run_job(store, "insight.churn_score", NOW)
+    assert (skipped["scored"], skipped["raised"]) == (0, 0) and "no churn model" in skipped["note"]
 
 
 @pytest.mark.postgres
@@ -43,4 +45,5 @@ def test_a_job_already_running_elsewhere_is_not_run_twice(pg_store) -> None:  # 
 def test_unknown_jobs_are_named_with_the_known_ones(sqlite_store) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(KeyError, match=r"known: routing\.sla_sweep"):
         run_job(sqlite_store, "nope")
-    assert {j.name for j in JOBS} == {"routing.sla_sweep", "approvals.escalate", "process.regrade"}
+    names = {j.name for j in JOBS}
+    assert names == {"routing.sla_sweep", "approvals.escalate", "process.regrade", "insight.churn_score"}
