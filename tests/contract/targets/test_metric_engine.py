@@ -462,6 +462,9 @@ def test_the_weighted_pipeline_is_amount_times_probability_of_open_deals_closing
     assert {k: v.quantize(D("0.01")) for k, v in got.items()} == {k: v.quantize(D("0.01")) for k, v in want.items()}
 
 
+# Exact engines only: SQLite sums NUMERIC as REAL, so a borderline status may differ there by
+# a float ulp; the store-backed queries snap its sums back to the fen (targets/queries.py).
+@pytest.mark.parametrize("backend", [pytest.param("postgres", marks=pytest.mark.postgres), "duckdb"], indirect=True)
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     facts=fact_sets(),
@@ -471,8 +474,6 @@ def test_the_weighted_pipeline_is_amount_times_probability_of_open_deals_closing
 def test_set_based_pacing_gives_the_same_status_as_rules_pace(
     backend: Any, facts: FactSet, targets: list[int], elapsed: tuple[int, int]
 ) -> None:
-    if isinstance(backend, StoreBackend) and backend.engine.dialect.name == "sqlite":
-        pytest.skip("SQLite sums NUMERIC as REAL: borderline statuses are compared on exact engines only")
     b = backend
     b.load(facts)
     owners = sorted({o for _, o in CLOSURE})
