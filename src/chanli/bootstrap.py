@@ -50,7 +50,22 @@ def build(
     settings = settings or Settings()
     load_all_tables()
     engine = engine or make_engine(settings)
-    return Container(settings, engine, session_factory or make_session_factory(engine))
+    container = Container(settings, engine, session_factory or make_session_factory(engine))
+    _register_handlers(container)
+    return container
+
+
+def _register_handlers(container: Container) -> None:
+    """After-commit handlers: every notice goes to its recipient's inbox and, when configured,
+    to the group robots (in Chinese, the company's language)."""
+    from chanli import integrations
+    from chanli.web.i18n import translations
+
+    settings = container.settings
+    robots = integrations.robots_from_settings(settings.robots, timeout=settings.robot_timeout_s)
+    notifier = integrations.Notifier(container.session_factory, robots=robots,
+                                     gettext=translations("zh_CN").gettext)
+    integrations.register(container.bus, notifier)
 
 
 def create_app(container: Container) -> FastAPI:

@@ -27,6 +27,7 @@ TABLE_MODULES = (
     "chanli.routing.tables",
     "chanli.compensation.tables",
     "chanli.insight.tables",
+    "chanli.integrations.tables",
 )
 
 MIGRATIONS = Path(__file__).with_name("migrations")

@@ -102,6 +102,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "insight.train": frozenset({Role.ADMIN, Role.SALES_OPS}),
     "insight.configure": frozenset({Role.ADMIN, Role.SALES_OPS}),
     "insight.intervene": frozenset({Role.ADMIN, Role.SALES_OPS, Role.MANAGER, Role.REP}),
+    # notifications: everyone reads and marks their own inbox (rows: their person's only)
+    "notifications.read": ALL_ROLES,
 }
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["DEV_SECRET", "Settings", "normalise_database_url"]
+__all__ = ["DEV_SECRET", "RobotConfig", "Settings", "normalise_database_url"]
 
 DEV_SECRET = "chanli-dev-secret-change-me"
 
@@ -31,6 +31,24 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+class RobotConfig(BaseModel):
+    """One group robot (群机器人) that receives notifications: DingTalk, WeCom (企业微信) or
+    Feishu. ``secret`` turns on signing (DingTalk 加签, Feishu 签名校验); ``kinds`` limits the
+    notice kinds it receives (empty: all)."""
+
+    kind: Literal["dingtalk", "wecom", "feishu"]
+    url: str = Field(min_length=8)
+    secret: str | None = None
+    kinds: list[str] = Field(default_factory=list)
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("a robot webhook URL starts with https://")
+        return value
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CHANLI_", env_file=None, extra="ignore")
 
@@ -42,6 +60,10 @@ class Settings(BaseSettings):
     echo_sql: bool = False
     model_dir: Path = Path("chanli-models")
     scheduler: bool = True  # run timed jobs inside `chanli serve` (turn off where cron runs `chanli jobs run`)
+    # group robots told about every notice, as JSON:
+    # CHANLI_ROBOTS='[{"kind": "dingtalk", "url": "…", "secret": "SEC…"}]'
+    robots: list[RobotConfig] = Field(default_factory=list)
+    robot_timeout_s: float = Field(default=3.0, gt=0, le=30)
 
     @field_validator("database_url")
     @classmethod

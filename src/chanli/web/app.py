@@ -32,13 +32,14 @@ def build_app(container: Container) -> FastAPI:
     install_error_handlers(app)
     app.include_router(build_router())
 
-    from chanli.web import comp_pages, insight_pages, pages, process_pages, targets_pages
+    from chanli.web import comp_pages, insight_pages, notifications_pages, pages, process_pages, targets_pages
 
     pages.mount(app)
     targets_pages.mount(app)
     process_pages.mount(app)
     comp_pages.mount(app)
     insight_pages.mount(app)
+    notifications_pages.mount(app)
     app.add_middleware(
         SessionMiddleware,
         secret_key=container.settings.secret_key,

@@ -43,6 +43,7 @@ from chanli.core.money import format_money
 from chanli.core.periods import FiscalCalendar, Grain
 from chanli.crm import model as crm_model
 from chanli.crm import queries as crm_queries
+from chanli.integrations import render_notice
 from chanli.org import model as org_model
 from chanli.org import queries as org_queries
 from chanli.web.i18n import DEFAULT_LOCALE, LOCALES, negotiate, translations
@@ -100,6 +101,7 @@ def _env(locale: str) -> Environment:
         env.filters["percent"] = lambda v: "" if v is None else format_percent(Decimal(v), locale=babel_locale)
         env.filters["number"] = lambda v: "" if v is None else format_decimal(v, locale=babel_locale)
         env.filters["local_time"] = _local_time
+        env.globals["notice_text"] = lambda row: render_notice(row.kind, row.params, trans.gettext)
         _ENVS[locale] = env
     return env
 

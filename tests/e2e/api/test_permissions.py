@@ -128,6 +128,11 @@ ENDPOINTS = [
                         "description": "全线降价20%"}, 201),
     Endpoint("POST", "/api/v1/insight/churn/warnings/999999/interventions", "insight.intervene",
              lambda a: {"kind": "call", "note": "电话关怀"}, 404),
+    # notifications: everyone has an inbox (rows: their own; a missing or foreign notice is 404)
+    Endpoint("GET", "/api/v1/notifications", "notifications.read"),
+    Endpoint("GET", "/api/v1/notifications/unread-count", "notifications.read"),
+    Endpoint("POST", "/api/v1/notifications/read-all", "notifications.read"),
+    Endpoint("POST", "/api/v1/notifications/999999/read", "notifications.read", None, 404),
 ]
 
 CASES = [(e, role) for e in ENDPOINTS for role in Role]

@@ -1,7 +1,8 @@
 """Every string a person can read is in both catalogs, so an untranslated label fails CI.
 
 The messages are extracted the way ``make i18n-extract`` does it (Jinja templates with the
-i18n extension, ``labels.py`` with the ``N_`` marker) and compared with the ``.po`` files
+i18n extension, ``labels.py`` and the notice texts of ``integrations/messages.py`` with the
+``N_`` marker) and compared with the ``.po`` files
 that ``chanli.web.i18n`` compiles at start-up.
 """
 
@@ -14,6 +15,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir, extract_from_file
 from babel.messages.pofile import read_po
 
+from chanli.integrations import messages as notice_messages
 from chanli.web import labels
 
 WEB = Path(labels.__file__).parent
@@ -28,10 +30,11 @@ def _ui_messages() -> set[str]:
         options_map={"**.html": {"extensions": "jinja2.ext.i18n"}},
     ):
         found.update([message] if isinstance(message, str) else [m for m in message if m])
-    for _line, message, _comments, _context in extract_from_file(
-        "python", WEB / "labels.py", keywords={**DEFAULT_KEYWORDS, "N_": None}
-    ):
-        found.add(message if isinstance(message, str) else message[0])
+    for source in (WEB / "labels.py", Path(notice_messages.__file__)):
+        for _line, message, _comments, _context in extract_from_file(
+            "python", source, keywords={**DEFAULT_KEYWORDS, "N_": None}
+        ):
+            found.add(message if isinstance(message, str) else message[0])
     return found
 
 
@@ -43,7 +46,7 @@ def _catalog(locale: str) -> Catalog:
 def test_extraction_finds_the_ui_strings_of_templates_and_labels() -> None:
     """Guards the test itself: an empty extraction would make the other tests pass vacuously."""
     messages = _ui_messages()
-    assert {"Dashboard", "Wrong username or password.", "Needs discovery", "Page %(n)s"} <= messages
+    assert {"Dashboard", "Wrong username or password.", "Needs discovery", "Page %(n)s", "Churn warning"} <= messages
     assert len(messages) > 100
 
 
