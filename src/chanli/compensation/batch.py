@@ -20,8 +20,9 @@ split shares and exchange rates with at most 6, tier edges with at most 4 (plan 
 enforces the last).
 
 Facts are read from tables named as ``TABLES`` with the columns of the facts dataclasses
-(splits in their own table ``order_splits(order_id, seq, person_id, share)``); ``fact_tables``
-builds them from ``RunInputs`` for tests and small runs.
+(splits in their own table ``order_splits(order_id, seq, person_id, share)``; an order's product
+as ``product_id`` into ``products(id, name)``, so the one aggregation over order lines groups on
+integers); ``fact_tables`` builds them from ``RunInputs`` for tests and small runs.
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ __all__ = [
 BATCH_KINDS = ("tiered_commission", "revenue_rate", "product_rates", "clawback")
 TABLES = (
     "people",
+    "products",
     "orders",
     "order_splits",
     "payments",
@@ -200,13 +202,13 @@ def _allocate(facts: Table, shares: Table) -> Table:
     j = j.mutate(leftover=j.units - j.floor_.sum().over(w))
     rank = ibis.row_number().over(group_by=j.fact_id, order_by=[ibis.desc(j.rem), j.seq])
     j = j.mutate(amount_fen=j.floor_ + ibis.cases((rank < j.leftover, _i(1)), else_=_i(0)))
-    return j.filter(j.share_ppm > 0).select("person_id", "order_id", "product", "amount_fen")
+    return j.filter(j.share_ppm > 0).select("person_id", "order_id", "product_id", "amount_fen")
 
 
 def credit_facts(
     con: BaseBackend, period: Period, basis: CreditBasis, currency: str, empty: frozenset[str] = frozenset()
 ) -> Table:
-    """(fact_id, order_id, owner_id, product, units): the period's creditable facts — orders
+    """(fact_id, order_id, owner_id, product_id, units): the period's creditable facts — orders
     signed (booking) or payments received (collection), not reversed by the period's end, net
     of credit notes, in company currency (R1) — before they are split between people.
 
@@ -223,7 +225,9 @@ def credit_facts(
             notes = _notes_before(con, period.end)
             b = booked.left_join(notes, booked.id == notes.note_order_id)
         net = ibis.greatest(_fen(b.net_amount) - b.notes_fen.fill_null(0), _i(0))
-        b = b.select(fact_id=b.id, order_id=b.id, owner_id=b.owner_id, currency=b.currency, product=b.product, net=net)
+        b = b.select(
+            fact_id=b.id, order_id=b.id, owner_id=b.owner_id, currency=b.currency, product_id=b.product_id, net=net
+        )
         facts = _converted(b, con, b.net, currency, no_rates=no_rates)
     else:
         p = con.table("payments")
@@ -234,32 +238,34 @@ def credit_facts(
             order_id=j.order_id,
             owner_id=j.owner_id,
             currency=j.currency,
-            product=j.product,
+            product_id=j.product_id,
             paid=_fen(j.amount),
         )
         facts = _converted(j, con, j.paid, currency, no_rates=no_rates)
-    return facts.select("fact_id", "order_id", "owner_id", "product", "units")
+    return facts.select("fact_id", "order_id", "owner_id", "product_id", "units")
 
 
 def split_credits(con: BaseBackend, facts: Table, *, no_splits: bool = False) -> Table:
-    """(person_id, order_id, product, amount_fen): each fact credited to its order's owner in
+    """(person_id, order_id, product_id, amount_fen): each fact credited to its order's owner in
     full, or split by the order's valid splits with ``_allocate`` (R2). ``no_splits``: the
     split table is known to be empty."""
     if no_splits:
         return facts.select(
-            person_id=facts.owner_id, order_id=facts.order_id, product=facts.product, amount_fen=facts.units
+            person_id=facts.owner_id, order_id=facts.order_id, product_id=facts.product_id, amount_fen=facts.units
         )
     split, has_split = _split_shares(con)
     # an order without splits credits its owner in full: no allocation (and no window) needed
     bare = facts.anti_join(has_split, facts.order_id == has_split.split_order_id)
-    bare = bare.select(person_id=bare.owner_id, order_id=bare.order_id, product=bare.product, amount_fen=bare.units)
+    bare = bare.select(
+        person_id=bare.owner_id, order_id=bare.order_id, product_id=bare.product_id, amount_fen=bare.units
+    )
     shared = facts.semi_join(has_split, facts.order_id == has_split.split_order_id)
-    shared = shared.select("fact_id", "order_id", "product", "units")
+    shared = shared.select("fact_id", "order_id", "product_id", "units")
     return bare.union(_allocate(shared, split))
 
 
 def credits(con: BaseBackend, period: Period, basis: CreditBasis, currency: str) -> Table:
-    """(person_id, order_id, product, amount_fen): the period's credits, as ``CreditBook``.
+    """(person_id, order_id, product_id, amount_fen): the period's credits, as ``CreditBook``.
 
     Deep by nature (orders, credit notes, rates, splits, windows); components read it through
     ``RunCredits``, which materializes the sums once per basis so their queries stay shallow
@@ -288,6 +294,22 @@ def _participants(con: BaseBackend, plan: PlanVersion, period: Period) -> Table:
             covered = covered | p.id.isin(list(e.people))
         employed = employed & covered
     return p.filter(employed).select(person_id=p.id)
+
+
+def _per_product(credit: Table) -> Table:
+    """(person_id, product_id, amount_fen): credits summed per person and product — the one
+    aggregation over every order line of the run, grouped on integers (a string key costs this
+    GROUP BY about twice as much in DuckDB)."""
+    return credit.group_by("person_id", "product_id").agg(amount_fen=credit.amount_fen.sum())
+
+
+def _named(con: BaseBackend, per: Table) -> Table:
+    """``per`` with each product id replaced by its name from ``products`` (a few rows), on the
+    small side: plans name products, the facts carry ids."""
+    p = con.table("products")
+    p = p.select(named_id=p.id, product=p.name)
+    j = per.left_join(p, per.product_id == p.named_id)
+    return j.select("person_id", "product", "amount_fen")
 
 
 def _revenue(credit: Table) -> Table:
@@ -353,15 +375,20 @@ class RunCredits:
             if self.con.name == "sqlite":  # its parser stack is small: cut the expression in two
                 facts = self.stage(facts)
             c = split_credits(self.con, facts, no_splits="order_splits" in empty)
-            self._tables[basis] = self.stage(c.group_by("person_id", "product").agg(amount_fen=c.amount_fen.sum()))
+            self._tables[basis] = self.stage(_named(self.con, _per_product(c)))
         return self._tables[basis]
 
     def empty_tables(self) -> frozenset[str]:
-        """Which of the optional fact tables have no rows (three tiny queries per run), so the
-        crediting expression can leave their joins out."""
+        """Which of the optional fact tables have no rows (one tiny query per run: a row of each,
+        if any), so the crediting expression can leave their joins out."""
         if self._empty is None:
             names = ("order_splits", "credit_notes", "exchange_rates")
-            self._empty = frozenset(n for n in names if int(self.con.table(n).count().execute()) == 0)
+            probes = [self.con.table(n).limit(1).select(name=ibis.literal(n, type="string")) for n in names]
+            found = probes[0]
+            for probe in probes[1:]:
+                found = found.union(probe)
+            present = set(found.to_pyarrow().column("name").to_pylist())
+            self._empty = frozenset(n for n in names if n not in present)
         return self._empty
 
     def closure(self) -> Table:
@@ -395,7 +422,7 @@ class RunCredits:
             c = self.closure()
             j = own.join(c, own.person_id == c.member_id)
             team = j.group_by(person_id=j.head_id, product=j.product).agg(amount_fen=j.amount_fen.sum())
-            self._team[crediting.basis] = self.stage(team)
+            self._team[crediting.basis] = self.shallow(team)
         return self._team[crediting.basis]
 
     def stage(self, expr: Table) -> Table:
@@ -403,6 +430,12 @@ class RunCredits:
         table = expr.cache()
         self._stages.append(table)
         return table
+
+    def shallow(self, expr: Table) -> Table:
+        """``expr`` materialized where the backend needs shallow SQL (SQLite's parser has a small
+        stack), else as it is: a small intermediate read by one query costs less inlined than a
+        temp table's round trip (create, insert, read back)."""
+        return self.stage(expr) if self.con.name == "sqlite" else expr
 
     def release(self) -> None:
         """Drop the run's temp tables from the backend."""
@@ -435,8 +468,10 @@ def attainment_bp(
 
 
 def _tiered(con: BaseBackend, plan: PlanVersion, period: Period, c: Component, book: RunCredits) -> Table:
-    """One row per person and tier (slice, split as head·10^6 + tail so every product stays in
-    int64), summed per person, rounded once (R5)."""
+    """Each tier's slice of a person's revenue × its rate (split as head·10^6 + tail so every
+    product stays in int64), summed over the tiers, rounded once (R5). Every tier is a column of
+    the person's one row — no union of a row per tier and no GROUP BY, which keeps the SQL
+    (and Ibis' compile time) small."""
     params: TieredCommissionParams = c.params
     t = attainment_bp(con, plan, period, c.id, book)
     edges: dict[str, Any] = {}
@@ -444,18 +479,21 @@ def _tiered(con: BaseBackend, plan: PlanVersion, period: Period, c: Component, b
         edges[f"low{i}"] = _mul_div_half_up(t.quota_fen, _i(_bp(tier.lower)), _i(BP))
         if tier.upper is not None:
             edges[f"high{i}"] = _mul_div_half_up(t.quota_fen, _i(_bp(tier.upper)), _i(BP))
-    t = book.stage(t.select("person_id", "revenue_fen", **edges))  # keeps the SQL shallow for SQLite
-    rows = []
+    t = book.shallow(t.select("person_id", "revenue_fen", **edges))
+    pieces: dict[str, Any] = {}
     for i, tier in enumerate(params.tiers):
         top = ibis.least(t.revenue_fen, t[f"high{i}"]) if tier.upper is not None else t.revenue_fen
-        s = t.select(t.person_id, piece=ibis.greatest(top - t[f"low{i}"], _i(0)), rate=_i(_ppm(tier.rate)))
-        s = s.mutate(millions=_floordiv(s.piece, _i(PPM)))
-        rows.append(s.select(s.person_id, high=s.millions * s.rate, low=(s.piece - s.millions * PPM) * s.rate))
-    parts = rows[0]
-    for r in rows[1:]:
-        parts = parts.union(r)
-    sums = parts.group_by("person_id").agg(high=parts.high.sum(), low=parts.low.sum())
-    return sums.select(sums.person_id, amount_fen=sums.high + _mul_div_half_up(sums.low, _i(1), _i(PPM)))
+        pieces[f"piece{i}"] = ibis.greatest(top - t[f"low{i}"], _i(0))
+    s = t.select("person_id", **pieces)
+    s = s.mutate(**{f"millions{i}": _floordiv(s[f"piece{i}"], _i(PPM)) for i in range(len(params.tiers))})
+    high: Any = _i(0)
+    low: Any = _i(0)
+    for i, tier in enumerate(params.tiers):
+        rate = _i(_ppm(tier.rate))
+        high = high + s[f"millions{i}"] * rate
+        low = low + (s[f"piece{i}"] - s[f"millions{i}"] * PPM) * rate
+    s = s.select("person_id", high=high, low=low)
+    return s.select(s.person_id, amount_fen=s.high + _mul_div_half_up(s.low, _i(1), _i(PPM)))
 
 
 def _revenue_rate(con: BaseBackend, plan: PlanVersion, period: Period, c: Component, book: RunCredits) -> Table:
@@ -493,8 +531,11 @@ def _clawback(con: BaseBackend, plan: PlanVersion, period: Period, c: Component,
     pp = con.table("prior_payouts")
     o = con.table("orders")
     j = pp.join(o, pp.order_id == o.id)
-    notes = _notes_before(con, end)
-    j = j.left_join(notes, j.order_id == notes.note_order_id)
+    if "credit_notes" in book.empty_tables():
+        j = j.mutate(notes_fen=ibis.null("int64"))
+    else:
+        notes = _notes_before(con, end)
+        j = j.left_join(notes, j.order_id == notes.note_order_id)
     if params.uncollected_days is not None:
         pay = con.table("payments")
         pay = pay.filter(pay.received_on < end)
@@ -513,7 +554,7 @@ def _clawback(con: BaseBackend, plan: PlanVersion, period: Period, c: Component,
     j = j.filter(j.net_fen > 0)
     clawable = _mul_div_half_up(j.paid_fen, _i(_ppm(params.share)), _i(PPM))
     j = j.mutate(clawable=clawable)
-    j = book.stage(j.select("person_id", "clawable", "net_fen", "kept_fen", "done_fen"))  # shallow SQL for SQLite
+    j = book.shallow(j.select("person_id", "clawable", "net_fen", "kept_fen", "done_fen"))
     target = _mul_div_half_up_wide(j.clawable, j.net_fen - j.kept_fen, j.net_fen)
     j = j.mutate(amount_fen=j.done_fen - target)
     return j.group_by("person_id").agg(amount_fen=j.amount_fen.sum())
@@ -554,9 +595,13 @@ def component_amounts(con: BaseBackend, plan: PlanVersion, period: Period, book:
     """(person_id, component_id, amount_fen) for all volume components as one expression (a
     union). SQLite's parser may find the union too deep: ``batch_amounts`` runs the components
     one by one instead."""
+    return _union(component_tables(con, plan, period, book))
+
+
+def _union(tables: Mapping[str, Table]) -> Table:
     parts = [
         t.select(t.person_id, component_id=ibis.literal(cid, type="string"), amount_fen=t.amount_fen)
-        for cid, t in component_tables(con, plan, period, book).items()
+        for cid, t in tables.items()
     ]
     out = parts[0]
     for t in parts[1:]:
@@ -567,16 +612,29 @@ def component_amounts(con: BaseBackend, plan: PlanVersion, period: Period, book:
 def batch_amounts(
     con: BaseBackend, plan: PlanVersion, period: Period, book: RunCredits | None = None
 ) -> dict[tuple[int, str], Decimal]:
-    """(person, component) → amount in yuan (two places), one query per component. With no
-    ``book`` of its own the run's temp tables are dropped afterwards."""
+    """(person, component) → amount in yuan (two places). With no ``book`` of its own the run's
+    temp tables are dropped afterwards.
+
+    One query for all components (their union) — one compile and one round trip instead of one
+    per component — except on SQLite, whose parser may find the union too deep: there one query
+    per component."""
     own = book is None
     book = book or RunCredits(con, period, plan.currency)
     out: dict[tuple[int, str], Decimal] = {}
     try:
-        for cid, table in component_tables(con, plan, period, book).items():
-            for r in table.to_pyarrow().to_pylist():
-                key = (int(r["person_id"]), cid)
-                out[key] = out.get(key, Decimal("0.00")) + Decimal(int(r["amount_fen"])).scaleb(-2)
+        tables = component_tables(con, plan, period, book)
+        if con.name == "sqlite":
+            parts = [(cid, t.to_pyarrow()) for cid, t in tables.items()]
+        else:
+            union = _union(tables)
+            parts = [(None, union.to_pyarrow())]
+        for cid, rows in parts:
+            people = rows.column("person_id").to_pylist()
+            fens = rows.column("amount_fen").to_pylist()
+            components = rows.column("component_id").to_pylist() if cid is None else [cid] * len(people)
+            for person, component, fen in zip(people, components, fens, strict=True):
+                key = (int(person), component)
+                out[key] = out.get(key, Decimal("0.00")) + Decimal(int(fen)).scaleb(-2)
     finally:
         if own:
             book.release()
@@ -594,6 +652,7 @@ def fact_tables(inputs: RunInputs) -> dict[str, pa.Table]:
     people = inputs.people
     orders = inputs.orders
     splits = [(o.id, i, s.person_id, s.share) for o in orders for i, s in enumerate(o.splits)]
+    product_ids = {name: i for i, name in enumerate(sorted({o.product for o in orders if o.product is not None}), 1)}
     return {
         "people": pa.table(
             {
@@ -605,6 +664,12 @@ def fact_tables(inputs: RunInputs) -> dict[str, pa.Table]:
                 "leave_date": pa.array([p.leave_date for p in people], pa.date32()),
             }
         ),
+        "products": pa.table(
+            {
+                "id": pa.array(list(product_ids.values()), pa.int64()),
+                "name": pa.array(list(product_ids), pa.string()),
+            }
+        ),
         "orders": pa.table(
             {
                 "id": pa.array([o.id for o in orders], pa.int64()),
@@ -614,7 +679,7 @@ def fact_tables(inputs: RunInputs) -> dict[str, pa.Table]:
                 "currency": pa.array([o.currency for o in orders], pa.string()),
                 "status": pa.array([o.status.value for o in orders], pa.string()),
                 "status_on": pa.array([o.status_on for o in orders], pa.date32()),
-                "product": pa.array([o.product for o in orders], pa.string()),
+                "product_id": pa.array([product_ids.get(o.product) for o in orders], pa.int64()),
             }
         ),
         "order_splits": pa.table(

@@ -3,10 +3,11 @@ set-based, timed against the floor of one bare GROUP BY over the same lines on t
 
 The facts, in the engine's shape (prepared once per data folder, not timed, like the targets
 bench synthesises its targets): every order line is a credit fact — its order's owner, signing
-day and status, its own product and net amount — so the engine and the floor read exactly the
-same rows (``comp/orders.parquet``). Quotas are each rep's actual × a fixed pseudo-random factor
-of 0.80–1.30 (so attainment spreads over the tiers); prior payouts are 3% of every cancelled
-line (so the clawback has work); splits, payments, credit notes and rates are empty tables.
+day and status, its own product (``product_id``, named in ``comp/products.parquet``) and net
+amount — so the engine and the floor read exactly the same rows (``comp/orders.parquet``).
+Quotas are each rep's actual × a fixed pseudo-random factor of 0.80–1.30 (so attainment spreads
+over the tiers); prior payouts are 3% of every cancelled line (so the clawback has work);
+splits, payments, credit notes and rates are empty tables.
 
 What is timed (``engine_s``): ``batch.batch_amounts`` for the bench plan — crediting (kept
 orders, credit notes, currency, splits), per-person sums, marginal tiers over quota, per-product
@@ -67,7 +68,17 @@ BENCH_PLAN: dict[str, Any] = {
         {"id": "claw", "kind": "clawback"},
     ],
 }
-FACTS = ("people", "orders", "order_splits", "payments", "credit_notes", "exchange_rates", "quotas", "prior_payouts")
+FACTS = (
+    "people",
+    "products",
+    "orders",
+    "order_splits",
+    "payments",
+    "credit_notes",
+    "exchange_rates",
+    "quotas",
+    "prior_payouts",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +130,7 @@ def ensure_data(folder: Path, reps: int, lines: int, today: date) -> Path:
             env={**os.environ, "PYTHONIOENCODING": "utf-8"},
         )
     comp = folder / "comp"
-    if not (comp / "orders.parquet").exists():
+    if not all((comp / f"{name}.parquet").exists() for name in FACTS):  # also: a folder of an older layout
         prepare_facts(folder, comp)
     return comp
 
@@ -150,11 +161,11 @@ def prepare_facts(folder: Path, out: Path) -> None:
         con.execute(
             f"""COPY (
                 SELECT l.id, o.owner_id, l.signed_on, l.net_amount, o.currency, o.status,
-                       CAST(NULL AS DATE) AS status_on, p.name AS product
+                       CAST(NULL AS DATE) AS status_on, l.product_id
                 FROM {src["order_lines"]} l JOIN {src["orders"]} o ON o.id = l.order_id
-                LEFT JOIN {src["products"]} p ON p.id = l.product_id
             ) TO '{out / "orders.parquet"}' (FORMAT parquet)"""
         )
+        con.execute(f"COPY (SELECT id, name FROM {src['products']}) TO '{out / 'products.parquet'}' (FORMAT parquet)")
         con.execute(
             f"""COPY (SELECT id, tier, team_id, manager_id, hire_date, CAST(NULL AS DATE) AS leave_date
                       FROM {src["people"]}) TO '{out / "people.parquet"}' (FORMAT parquet)"""
