@@ -5,7 +5,8 @@
   the grade itself is then the pure ``rules.grade_account`` applied per row, so the batch
   and a single-account regrade can never disagree.
 - ``stage_stays`` / ``stage_durations`` / ``action_outcomes``: process analytics over the
-  playbook move log and the activities — time per stage against the norm, skipped actions,
+  playbook move log (the CRM stage history for deals that never used the playbook) and the
+  activities — time per stage against the norm, skipped actions,
   and which actions go with winning. ``rules.stage_stats`` and ``rules.action_win_rates``
   are the slow, obvious references a contract test compares them with.
 """
@@ -66,21 +67,38 @@ def account_facts(con: BaseBackend, as_of: date) -> list[AccountFacts]:
     ]
 
 
-def stage_stays(con: BaseBackend) -> Table:
+def stage_stays(con: BaseBackend, playbook: Playbook | None = None) -> Table:
     """One row per stay of an opportunity in a playbook stage: entered and left (null = still
-    there), from the move log by a window over each opportunity's moves."""
+    there), from the move log by a window over each opportunity's moves.
+
+    With ``playbook``, deals that never went through the playbook (history imported from
+    another CRM, or moved on the plain CRM stage field) are read from the CRM stage history
+    instead, each CRM stage mapped onto the first playbook stage mapped to it — otherwise a
+    company's first months of analytics would be empty however much history it brought. A
+    deal with any playbook move is read from the move log only, never from both."""
     m = con.table("process_stage_moves")
-    w = ibis.window(group_by=m.opportunity_id, order_by=[m.moved_at, m.id])
-    return m.select(
-        opportunity_id=m.opportunity_id, stage_key=m.to_stage, entered_at=m.moved_at,
-        left_at=m.moved_at.lead().over(w),
+    at_type = m.moved_at.type().copy(nullable=True)  # union needs equal schemas, nullability included
+    moves = m.select(opportunity_id=m.opportunity_id.cast("int64"), stage_key=m.to_stage.cast("string"),
+                     at=m.moved_at.cast(at_type), seq=m.id.cast("int64"))
+    if playbook is not None:
+        mapped = {st.crm_stage: st.key for st in reversed(playbook.stages)}  # reversed: the first one wins
+        h = con.table("opportunity_stage_history")
+        h = h.anti_join(m, h.opportunity_id == m.opportunity_id)
+        key = h.to_stage.cast("string").substitute(mapped) if mapped else h.to_stage.cast("string")
+        fallback = h.select(opportunity_id=h.opportunity_id.cast("int64"), stage_key=key.cast("string"),
+                            at=h.changed_at.cast(at_type), seq=h.id.cast("int64"))
+        moves = moves.union(fallback)
+    w = ibis.window(group_by=moves.opportunity_id, order_by=[moves.at, moves.seq])
+    return moves.select(
+        opportunity_id=moves.opportunity_id, stage_key=moves.stage_key, entered_at=moves.at,
+        left_at=moves.at.lead().over(w),
     )
 
 
 def stage_durations(con: BaseBackend, playbook: Playbook, now: datetime) -> list[dict[str, Any]]:
     """Per stage of ``playbook``: deals that stayed there, average days, and how many stayed
     longer than the norm (open stays count up to ``now``)."""
-    s = stage_stays(con)
+    s = stage_stays(con, playbook)
     s = s.filter(s.stage_key.isin([st.key for st in playbook.stages]))
     end = s.left_at.fill_null(ibis.literal(now.replace(tzinfo=None)))
     s = s.mutate(days=(end.epoch_seconds() - s.entered_at.epoch_seconds()) / 86400.0)
@@ -120,7 +138,7 @@ def action_outcomes(con: BaseBackend, playbook: Playbook) -> list[dict[str, Any]
     closed = op.filter(op.deleted_at.isnull(), op.status.isin(("won", "lost"))).select(
         opp_id=op.id, won=ibis.ifelse(op.status == "won", 1, 0)
     )
-    stays = stage_stays(con)
+    stays = stage_stays(con, playbook)
     visited = stays.join(closed, stays.opportunity_id == closed.opp_id).select("opp_id", "won", "stage_key").distinct()
     base = visited.join(actions, "stage_key")  # every (closed deal, stage visited, action of that stage)
     act = con.table("activities").filter(lambda t: t.opportunity_id.notnull())

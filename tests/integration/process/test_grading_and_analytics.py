@@ -147,3 +147,30 @@ def test_stage_time_and_action_outcomes_agree_with_the_reference(store: Containe
         3, 2, 1)
     assert (visit["win_rate_done"], visit["win_rate_skipped"]) == (ref.win_rate_done, ref.win_rate_skipped) == (
         Decimal("1.000"), Decimal("0.000"))
+
+
+def test_deals_moved_outside_the_playbook_count_by_their_crm_stage_history(store: Container) -> None:
+    """History brought from another CRM never went through a playbook gate: its CRM stages
+    (需求挖掘 → 方案 …) are read as the playbook stages mapped onto them, so the analytics
+    page is not empty on day one. Deal A: discovery 10 days, proposal 20 days (norm 14), lost;
+    deal B: discovery 10 days, won."""
+    with store.uow() as uow:
+        org = Org(uow)
+        a, b = (create_opportunity(uow, org.sh1, org.acc_sh1, stage="prospecting") for _ in range(2))
+        uow.commit()
+    t0 = datetime(2026, 9, 1, 1, 0, tzinfo=UTC)
+    steps = [(a, crm.Stage.DISCOVERY, 0), (a, crm.Stage.PROPOSAL, 10), (a, crm.Stage.LOST, 30),
+             (b, crm.Stage.DISCOVERY, 2), (b, crm.Stage.WON, 12)]
+    for opp, to, day in steps:
+        with store.uow() as uow:
+            crm_service.move_stage(uow, opp, to, at=t0 + timedelta(days=day),
+                                   lost_reason="预算取消" if to == crm.Stage.LOST else None)
+            uow.commit()
+    con = connect_store(store.settings.database_url)
+    try:
+        stages = {r["stage_key"]: r for r in batch.stage_durations(con, DEFAULT_PLAYBOOK, t0 + timedelta(days=60))}
+    finally:
+        con.disconnect()
+    got = [(k, stages[k]["deals"], stages[k]["avg_days"], stages[k]["over_norm"]) for k in ("discovery", "proposal")]
+    assert got == [("discovery", 2, Decimal("10.0"), 0), ("proposal", 1, Decimal("20.0"), 1)]
+    assert (stages["grading"]["deals"], stages["negotiation"]["deals"]) == (0, 0)
