@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 
 from chanli.core.auth import Forbidden, NotAuthenticated
-from chanli.core.issues import ValidationFailed
+from chanli.core.issues import Conflict, ValidationFailed
 from chanli.crm import NotFound as CrmNotFound
 from chanli.org import NotFound as OrgNotFound
 
@@ -58,6 +58,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _409(_r: Request, exc: IntegrityError) -> JSONResponse:
         log.info("integrity error: %s", exc.orig)
         return _json(409, "conflicts with existing data (duplicate or missing reference)")
+
+    @app.exception_handler(Conflict)
+    async def _409_state(_r: Request, exc: Conflict) -> JSONResponse:
+        return _json(409, str(exc))
 
     @app.exception_handler(ValueError)
     async def _400(_r: Request, exc: ValueError) -> JSONResponse:

@@ -81,7 +81,7 @@ from chanli.compensation.tables import (
 from chanli.core.audit import record, snapshot
 from chanli.core.auth import Forbidden, Principal, require
 from chanli.core.db import UnitOfWork, utcnow
-from chanli.core.issues import Issue, Severity, ValidationFailed
+from chanli.core.issues import Conflict, Issue, Severity, ValidationFailed
 from chanli.core.periods import Period, business_date
 from chanli.org import NotFound as OrgNotFound
 from chanli.org import queries as org_queries
@@ -134,12 +134,12 @@ class NotFound(OrgNotFound):
     outside the caller's part of the org): 404."""
 
 
-class PeriodLocked(ValueError):
+class PeriodLocked(Conflict):
     """The (plan, period) was approved and locked: nothing reruns it; changes flow into the next
     open period as adjustment lines."""
 
 
-class RunConflict(ValueError):
+class RunConflict(Conflict):
     """Another run of the same (plan, period, version) is in progress, submitted, or won a race."""
 
 

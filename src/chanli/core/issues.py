@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any, Generic, TypeVar
 
-__all__ = ["Issue", "Issues", "Result", "Severity", "ValidationFailed"]
+__all__ = ["Conflict", "Issue", "Issues", "Result", "Severity", "ValidationFailed"]
 
 T = TypeVar("T")
 
@@ -101,3 +101,9 @@ class ValidationFailed(Exception):
         if more > 0:
             text += f" (+{more} more)"
         super().__init__(text)
+
+
+class Conflict(ValueError):
+    """The request is well formed but collides with the current state (a locked period, a run
+    already in progress): the caller should reload and decide, not fix their input — HTTP 409.
+    A ``ValueError`` so callers that catch bad values keep catching it."""

@@ -39,7 +39,7 @@ def test_a_run_goes_from_comp_admin_to_finance_and_the_rep_reads_every_line(site
     assert site.client.post(f"/api/v1/comp/runs/{run_id}/submit", headers=comp).json()["status"] == "submitted"
     assert site.client.post(f"/api/v1/comp/runs/{run_id}/approve", headers=finance).json()["status"] == "approved"
     again = site.client.post("/api/v1/comp/runs", json={"plan": "sales-standard", "period": "2026-10"}, headers=comp)
-    assert again.status_code == 400
+    assert again.status_code == 409  # a state conflict, not bad input
     assert "is locked" in again.json()["detail"]
     mine = site.client.get("/api/v1/comp/statements", headers=site.token("sh1")).json()
     assert [(s["person_name"], s["total"]) for s in mine] == [("张三", "12800.00")]
