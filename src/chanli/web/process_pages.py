@@ -10,6 +10,7 @@ page reloads.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -21,11 +22,12 @@ from chanli.api.deps import get_container, uow_for
 from chanli.core.auth import Forbidden
 from chanli.core.db import utcnow
 from chanli.core.issues import ValidationFailed
+from chanli.org import queries as org_queries
 from chanli.process import LOST, GateBlocked, NotFound, queries, service
 from chanli.routing import PolicyStep, RoutingPolicy
 from chanli.routing import queries as routing_queries
 from chanli.routing import service as routing_service
-from chanli.web.pages import login_redirect, optional_principal, render
+from chanli.web.pages import int_or_none, login_redirect, optional_principal, render
 
 __all__ = ["mount"]
 
@@ -186,14 +188,41 @@ def mount(app: FastAPI) -> None:
 
     # --- routing rules editor -------------------------------------------------------------------
 
-    def _policy_from_form(form: Any) -> RoutingPolicy:
+    def _policy_from_form(form: Any, base: RoutingPolicy) -> RoutingPolicy:
+        """The edited fields over ``base``: settings the form does not show (elite tiers, grade
+        priority) keep their saved values instead of falling back to defaults."""
         steps = tuple(PolicyStep(x) for x in str(form.get("steps", "")).split(",") if x.strip())
         chooser = str(form.get("chooser") or "capacity")
         steps = (*(s for s in steps if s.value not in ("capacity", "round_robin")), PolicyStep(chooser))
         caps = {t: int(str(form.get(f"cap_{t}") or 0)) for t in ("new", "core", "elite")}
-        return RoutingPolicy(steps=steps, high_score=int(str(form.get("high_score") or 80)),
-                             low_score=int(str(form.get("low_score") or 20)), capacity_by_tier=caps,
-                             sla_hours=int(str(form.get("sla_hours") or 24)))
+        return replace(base, steps=steps, high_score=int(str(form.get("high_score") or 80)),
+                       low_score=int(str(form.get("low_score") or 20)), capacity_by_tier=caps,
+                       sla_hours=int(str(form.get("sla_hours") or 24)))
+
+    def _team_policy(policies: dict[int | None, RoutingPolicy], teams: list[Any], team_id: int | None
+                     ) -> tuple[RoutingPolicy, str | None]:
+        """The policy a team runs: its own, else its nearest ancestor's, else the company
+        default (the same lookup routing does) — and the name of the team it is inherited from
+        ("" for the company default, None when the team has its own)."""
+        if team_id is None or team_id in policies:
+            return policies[team_id], None
+        by_id = {t.id: t for t in teams}
+        path = [int(x) for x in (by_id[team_id].path if team_id in by_id else "").strip("/").split("/") if x]
+        for ancestor in reversed(path[:-1]):
+            if ancestor in policies:
+                return replace(policies[ancestor], team_id=team_id), by_id[ancestor].name if ancestor in by_id else ""
+        return replace(policies[None], team_id=team_id), ""
+
+    def _routing_page(request: Request, s: Any, principal: Any, team_id: int | None, **extra: Any) -> Response:
+        teams = org_queries.list_teams(s, principal)
+        if team_id is not None and team_id not in {t.id for t in teams}:
+            team_id = None
+        policy, inherited = _team_policy(routing_queries.policies(s), teams, team_id)
+        context: dict[str, Any] = {"saved": None, "error": None, "recent": [], **extra}
+        return render(request, "process_routing.html", principal, nav="process", sub="routing", policy=policy,
+                      steps=STEP_ORDER, teams=teams, team_id=team_id, inherited=inherited,
+                      team_name=next((t.name for t in teams if t.id == team_id), None),
+                      can_configure=principal.can("routing.configure"), pending=0, **context)
 
     @app.get("/process/routing", response_class=HTMLResponse, include_in_schema=False)
     def routing(request: Request) -> Response:
@@ -201,11 +230,9 @@ def mount(app: FastAPI) -> None:
             principal = optional_principal(request, s)
             if principal is None:
                 return login_redirect(request)
-            policy = routing_queries.policies(s)[None]
             recent = routing_queries.list_assignments(s, principal, limit=20)
-        return render(request, "process_routing.html", principal, nav="process", sub="routing", policy=policy,
-                      steps=STEP_ORDER, recent=recent, saved=request.query_params.get("saved"), error=None,
-                      can_configure=principal.can("routing.configure"), pending=0)
+            return _routing_page(request, s, principal, int_or_none(request.query_params.get("team")),
+                                 recent=recent, saved=request.query_params.get("saved"))
 
     @app.post("/process/routing", include_in_schema=False)
     async def save_routing(request: Request) -> Response:
@@ -214,22 +241,22 @@ def mount(app: FastAPI) -> None:
 
         def work() -> Response:
             container = get_container(request)
+            team_id = int_or_none(str(form.get("team_id") or ""))
             with container.read() as s:
                 principal = optional_principal(request, s)
                 if principal is None:
                     return login_redirect(request)
+                base, _ = _team_policy(routing_queries.policies(s), org_queries.list_teams(s, principal), team_id)
             try:
-                policy = _policy_from_form(form)
+                policy = _policy_from_form(form, base)
                 with uow_for(request, principal) as uow:
                     routing_service.save_policy(uow, principal, policy)
                     uow.commit()
-            except (ValueError, Forbidden) as exc:
+            except (ValueError, Forbidden, LookupError) as exc:
                 with container.read() as s:
-                    return render(request, "process_routing.html", principal, nav="process", sub="routing",
-                                  policy=routing_queries.policies(s)[None], steps=STEP_ORDER, recent=[], saved=None,
-                                  error=str(exc), can_configure=principal.can("routing.configure"), pending=0,
-                                  status=422)
-            return _back(request, "/process/routing?saved=1")
+                    return _routing_page(request, s, principal, team_id, error=str(exc), status=422)
+            query = f"team={team_id}&saved=1" if team_id is not None else "saved=1"
+            return _back(request, f"/process/routing?{query}")
 
         return await run_in_threadpool(work)
 
@@ -253,7 +280,9 @@ def mount(app: FastAPI) -> None:
                     start = date.fromisoformat(str(form.get("start") or start))
                     end = date.fromisoformat(str(form.get("end") or first))
                     policies = dict(routing_queries.policies(s))
-                    policies[None] = _policy_from_form(form)
+                    team_id = int_or_none(str(form.get("team_id") or ""))
+                    base, _ = _team_policy(policies, org_queries.list_teams(s, principal), team_id)
+                    policies[team_id] = _policy_from_form(form, base)
                     sim = routing_service.simulate(s, start=start, end=end, policies=policies, now=utcnow())
                 except ValueError as exc:
                     return render(request, "process_simulation.html", principal, sim=None, error=str(exc),

@@ -114,3 +114,27 @@ def test_the_routing_editor_simulates_last_months_leads(web: tuple[TestClient, P
                                                    "cap_core": "20", "cap_elite": "30", "sla_hours": "8"})
     assert saved.headers["location"] == "/process/routing?saved=1"
     assert 'name="sla_hours" type="number" min="1" value="8"' in client.get("/process/routing").text
+
+
+def test_a_team_gets_its_own_routing_policy_its_subteams_inherit_it_and_others_keep_the_default(
+    web: tuple[TestClient, Pipeline],
+) -> None:
+    client, p = web
+    login(client, "ops")
+
+    def sla(team: int | None) -> str:
+        page = client.get("/process/routing" + (f"?team={team}" if team else "")).text
+        found = re.search(r'name="sla_hours" type="number" min="1" value="(\d+)"', page)
+        assert found is not None
+        return found.group(1)
+
+    assert "华东大区" in client.get("/process/routing").text  # the team picker
+    before = client.get(f"/process/routing?team={p.org.east}").text
+    assert "保存本团队自己的规则之前，沿用公司默认规则。" in before
+    form = {"team_id": str(p.org.east), "steps": "territory", "chooser": "capacity", "high_score": "90",
+            "low_score": "30", "cap_new": "5", "cap_core": "10", "cap_elite": "15", "sla_hours": "4"}
+    saved = client.post("/process/routing", data=form)
+    assert saved.headers["location"] == f"/process/routing?team={p.org.east}&saved=1"
+    assert 'data-testid="inherited"' not in client.get(f"/process/routing?team={p.org.east}").text
+    assert (sla(p.org.east), sla(p.org.shanghai), sla(p.org.beijing), sla(None)) == ("4", "4", "24", "24")
+    assert "沿用 华东大区 的规则" in client.get(f"/process/routing?team={p.org.shanghai}").text
