@@ -101,6 +101,7 @@ def stage_durations(con: BaseBackend, playbook: Playbook, now: datetime) -> list
     s = stage_stays(con, playbook)
     s = s.filter(s.stage_key.isin([st.key for st in playbook.stages]))
     end = s.left_at.fill_null(ibis.literal(now.replace(tzinfo=None)))
+    end = ibis.ifelse(s.stage_key == playbook.final.key, s.entered_at, end)  # won deals end there (rules.stage_stats)
     s = s.mutate(days=(end.epoch_seconds() - s.entered_at.epoch_seconds()) / 86400.0)
     norms = ibis.memtable(
         {"stage_key": [st.key for st in playbook.stages],

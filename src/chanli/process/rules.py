@@ -289,10 +289,13 @@ class ActionStat:
 
 
 def stage_stats(playbook: Playbook, moves: Sequence[MoveRow], now: datetime) -> list[StageStat]:
-    """Average days spent per stage (open stays counted up to ``now``) against the norm."""
+    """Average days spent per stage (open stays counted up to ``now``) against the norm.
+
+    The final stage (签约) is where a won deal ends, not a stage it works through: its deals
+    are counted, its days are zero (else every won deal would age there until ``now``)."""
     days: dict[str, list[Decimal]] = defaultdict(list)
     for m in moves:
-        end = m.left_at or now
+        end = m.entered_at if m.stage_key == playbook.final.key else (m.left_at or now)
         days[m.stage_key].append(Decimal((end - m.entered_at).total_seconds()) / Decimal(86400))
     out = []
     for s in playbook.stages:

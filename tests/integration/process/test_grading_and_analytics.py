@@ -174,3 +174,4 @@ def test_deals_moved_outside_the_playbook_count_by_their_crm_stage_history(store
     got = [(k, stages[k]["deals"], stages[k]["avg_days"], stages[k]["over_norm"]) for k in ("discovery", "proposal")]
     assert got == [("discovery", 2, Decimal("10.0"), 0), ("proposal", 1, Decimal("20.0"), 1)]
     assert (stages["grading"]["deals"], stages["negotiation"]["deals"]) == (0, 0)
+    assert (stages["contract"]["deals"], stages["contract"]["avg_days"]) == (1, Decimal("0.0"))  # won: no ageing
