@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import logging
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 from urllib.parse import quote_plus
@@ -46,7 +47,9 @@ def _hmac_b64(key: bytes, msg: bytes) -> str:
     return base64.b64encode(hmac.new(key, msg, hashlib.sha256).digest()).decode("ascii")
 
 
-class _Webhook:
+class _Webhook(ABC):
+    """What every vendor's robot shares: signing inputs, the POST, reading the vendor's error code."""
+
     kind = "webhook"
 
     def __init__(self, url: str, secret: str | None = None, *, timeout: float = 3.0, kinds: Sequence[str] = (),
@@ -57,8 +60,9 @@ class _Webhook:
         self.kinds = frozenset(kinds)
         self.clock = clock
 
+    @abstractmethod
     def request(self, text: str) -> tuple[str, dict[str, Any]]:
-        raise NotImplementedError
+        """The URL (with signing parameters where the vendor wants them there) and JSON body."""
 
     def send(self, text: str) -> bool:
         url, body = self.request(text)
