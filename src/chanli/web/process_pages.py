@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from chanli.api.deps import get_container, uow_for
 from chanli.core.auth import Forbidden
 from chanli.core.db import utcnow
+from chanli.core.engine import connect_store
 from chanli.core.issues import ValidationFailed
 from chanli.org import queries as org_queries
 from chanli.process import LOST, GateBlocked, NotFound, queries, service
@@ -185,6 +186,23 @@ def mount(app: FastAPI) -> None:
         except (ValidationFailed, Forbidden, NotFound) as exc:
             return _back(request, f"/process/approvals?error={quote(str(exc))}")
         return _back(request, "/process/approvals")
+
+    # --- process analytics ----------------------------------------------------------------------
+
+    @app.get("/process/analytics", response_class=HTMLResponse, include_in_schema=False)
+    def analytics(request: Request) -> Response:
+        container = get_container(request)
+        with container.read() as s:
+            principal = optional_principal(request, s)
+            if principal is None:
+                return login_redirect(request)
+            con = connect_store(container.settings.database_url)
+            try:
+                figures = queries.analytics(s, con, now=utcnow())
+            finally:
+                con.disconnect()
+        return render(request, "process_analytics.html", principal, nav="process", sub="analytics", a=figures,
+                      pending=0)
 
     # --- routing rules editor -------------------------------------------------------------------
 

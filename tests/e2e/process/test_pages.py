@@ -138,3 +138,16 @@ def test_a_team_gets_its_own_routing_policy_its_subteams_inherit_it_and_others_k
     assert 'data-testid="inherited"' not in client.get(f"/process/routing?team={p.org.east}").text
     assert (sla(p.org.east), sla(p.org.shanghai), sla(p.org.beijing), sla(None)) == ("4", "4", "24", "24")
     assert "沿用 华东大区 的规则" in client.get(f"/process/routing?team={p.org.shanghai}").text
+
+
+def test_stage_analytics_show_days_per_stage_and_actions_that_go_with_winning(
+    web: tuple[TestClient, Pipeline],
+) -> None:
+    client, _ = web
+    login(client, "east_mgr")
+    page = client.get("/process/analytics")
+    assert page.status_code == 200
+    assert "阶段分析" in page.text and "标准动作与赢单" in page.text
+    rows = dict(re.findall(r'<tr data-stage="(\w+)"><td>[^<]+</td><td class="num">(\d+)</td>', page.text))
+    assert list(rows) == ["lead_capture", "grading", "discovery", "proposal", "negotiation", "contract"]
+    assert sum(int(n) for n in rows.values()) >= 1, "the seeded deals' stage history is counted"
