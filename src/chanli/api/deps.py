@@ -1,25 +1,31 @@
 """Request-scoped dependencies shared by the API and the pages: the container, a read
-session, and the authenticated principal (bearer token for the API, signed session cookie
-for pages)."""
+session, the set-based engine over the store, and the authenticated principal (bearer token
+for the API, signed session cookie for pages)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
+from ibis.backends import BaseBackend
 from sqlalchemy.orm import Session
 
 from chanli.core.auth import NotAuthenticated, Principal, read_token
 from chanli.core.db import Actor, UnitOfWork
+from chanli.core.engine import connect_store
 from chanli.org import queries as org_queries
 from chanli.org import service as org_service
 
 if TYPE_CHECKING:
     from chanli.bootstrap import Container
 
-__all__ = ["ContainerDep", "CurrentPrincipal", "ReadSession", "principal_from_request", "uow_for"]
+__all__ = [
+    "ContainerDep", "CurrentPrincipal", "ReadSession", "StoreEngine", "get_store_engine", "principal_from_request",
+    "store_engine", "uow_for",
+]
 
 
 def get_container(request: Request) -> Container:
@@ -35,6 +41,25 @@ def get_read_session(request: Request) -> Iterator[Session]:
 
 
 ReadSession = Annotated[Session, Depends(get_read_session)]
+
+
+@contextmanager
+def store_engine(request: Request) -> Iterator[BaseBackend]:
+    """The set-based engine (Ibis) over this app's store, for one request or page: opened
+    per use and always disconnected, so no connection outlives the request."""
+    con = connect_store(get_container(request).settings.database_url)
+    try:
+        yield con
+    finally:
+        con.disconnect()
+
+
+def get_store_engine(request: Request) -> Iterator[BaseBackend]:
+    with store_engine(request) as con:
+        yield con
+
+
+StoreEngine = Annotated[BaseBackend, Depends(get_store_engine)]
 
 
 def principal_from_request(request: Request, session: Session) -> Principal:

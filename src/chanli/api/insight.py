@@ -11,20 +11,20 @@ queries. Amounts travel as exact decimal strings.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import PlainTextResponse
 from ibis.backends import BaseBackend
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from chanli.api.deps import ContainerDep, CurrentPrincipal, ReadSession, uow_for
+from chanli.api.deps import ContainerDep, CurrentPrincipal, ReadSession, StoreEngine, uow_for
 from chanli.core.auth import Principal, require
 from chanli.core.periods import Grain, Period
 from chanli.crm import queries as crm_queries
@@ -35,7 +35,6 @@ from chanli.insight import (
     NotFound,
     SpendDraft,
     WarningOutcome,
-    connect_store,
     queries,
     rules,
     service,
@@ -46,15 +45,7 @@ __all__ = ["period_span", "plain", "quarter_of", "router", "warroom_snapshot"]
 router = APIRouter(tags=["insight"])
 
 
-def _engine(container: ContainerDep) -> Iterator[BaseBackend]:
-    con = connect_store(container.settings.database_url)
-    try:
-        yield con
-    finally:
-        con.disconnect()
-
-
-Engine = Annotated[BaseBackend, Depends(_engine)]
+Engine = StoreEngine
 PeriodQuery = Annotated[str | None, Query(description="2026, 2026-Q4, 2026-10; default: the last 12 months")]
 
 

@@ -9,7 +9,6 @@ needs approval answers 202 with the approval ids; decisions outside one's author
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -18,10 +17,9 @@ from fastapi import APIRouter, Depends, Request, Response
 from ibis.backends import BaseBackend
 from pydantic import BaseModel, Field
 
-from chanli.api.deps import ContainerDep, CurrentPrincipal, ReadSession, uow_for
+from chanli.api.deps import CurrentPrincipal, ReadSession, get_store_engine, uow_for
 from chanli.core.auth import require
 from chanli.core.db import utcnow
-from chanli.core.engine import connect_store
 from chanli.crm import model as crm_model
 from chanli.process import (
     SPIN_TEMPLATE,
@@ -37,15 +35,7 @@ from chanli.process import (
 router = APIRouter(tags=["process"])
 
 
-def _engine(container: ContainerDep) -> Iterator[BaseBackend]:
-    con = connect_store(container.settings.database_url)
-    try:
-        yield con
-    finally:
-        con.disconnect()
-
-
-EngineDep = Depends(_engine)
+EngineDep = Depends(get_store_engine)
 
 
 # --- schemas ----------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ simulator behind the rules editor."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from datetime import UTC, date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -14,22 +13,13 @@ from fastapi import APIRouter, Depends, Request
 from ibis.backends import BaseBackend
 from pydantic import BaseModel, Field
 
-from chanli.api.deps import ContainerDep, CurrentPrincipal, ReadSession, uow_for
+from chanli.api.deps import CurrentPrincipal, ReadSession, get_store_engine, uow_for
 from chanli.core.auth import require
 from chanli.core.db import utcnow
-from chanli.core.engine import connect_store
 from chanli.crm import model as crm_model
 from chanli.routing import Assignment, RoutingPolicy, queries, service
 
 router = APIRouter(tags=["routing"])
-
-
-def _engine(container: ContainerDep) -> Iterator[BaseBackend]:
-    con = connect_store(container.settings.database_url)
-    try:
-        yield con
-    finally:
-        con.disconnect()
 
 
 class AssignmentRead(BaseModel):
@@ -186,7 +176,7 @@ def sweep(request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
 
 @router.get("/routing/sla/stats")
 def sla_stats(session: ReadSession, principal: CurrentPrincipal, days: int = 30,
-              con: BaseBackend = Depends(_engine)) -> list[dict[str, Any]]:
+              con: BaseBackend = Depends(get_store_engine)) -> list[dict[str, Any]]:
     require(principal, "routing.read")
     end = utcnow() + timedelta(seconds=1)
     return queries.sla_stats(session, con, principal, start=end - timedelta(days=max(days, 1)), end=end)

@@ -8,16 +8,14 @@ answer. Row scope (a manager's subtree, a rep's own cells) is applied by the que
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
-from ibis.backends import BaseBackend
+from fastapi import APIRouter, File, Query, Request, Response, UploadFile
 from pydantic import BaseModel, Field
 
-from chanli.api.deps import ContainerDep, CurrentPrincipal, ReadSession, uow_for
+from chanli.api.deps import CurrentPrincipal, ReadSession, StoreEngine, uow_for
 from chanli.core.auth import Principal, require
 from chanli.targets import (
     METRICS,
@@ -32,7 +30,6 @@ from chanli.targets import (
     PlanPreview,
     PlanRequest,
     TargetStatus,
-    connect_store,
     parse_owner,
     queries,
     service,
@@ -46,16 +43,7 @@ router = APIRouter(tags=["targets"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _engine(container: ContainerDep) -> Iterator[BaseBackend]:
-    """The metric engine on this store, for one request."""
-    con = connect_store(container.settings.database_url)
-    try:
-        yield con
-    finally:
-        con.disconnect()
-
-
-Engine = Annotated[BaseBackend, Depends(_engine)]
+Engine = StoreEngine
 
 
 def _owner(text: str | None) -> OwnerRef | None:

@@ -10,8 +10,6 @@ stage or an owner, a warning, a rep's calls, a cluster's needs).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -23,7 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from ibis.backends import BaseBackend
 from sqlalchemy.orm import Session
 
-from chanli.api.deps import get_container, uow_for
+from chanli.api.deps import get_container, store_engine, uow_for
 from chanli.api.insight import period_span, plain, quarter_of
 from chanli.core.auth import Forbidden, Principal
 from chanli.core.issues import ValidationFailed
@@ -36,7 +34,6 @@ from chanli.insight import (
     MarketDraft,
     NotFound,
     WarningOutcome,
-    connect_store,
     queries,
     rules,
     service,
@@ -48,15 +45,6 @@ __all__ = ["PANELS", "mount"]
 PANELS = ("pacing", "funnel", "forecast", "churn", "calls", "demand", "saturation", "competitors", "roi")
 DEFAULT_REFRESH = 30  # seconds between panel refreshes
 TIME_ZONE = ZoneInfo("Asia/Shanghai")
-
-
-@contextmanager
-def _engine(request: Request) -> Iterator[BaseBackend]:
-    con = connect_store(get_container(request).settings.database_url)
-    try:
-        yield con
-    finally:
-        con.disconnect()
 
 
 def _refresh(request: Request) -> int:
@@ -178,7 +166,7 @@ def mount(app: FastAPI) -> None:
             if not principal.can("insight.warroom"):
                 return RedirectResponse("/insight/churn", status_code=303)
             as_of = _day(request.query_params.get("as_of")) or queries.today(s)
-            with _engine(request) as con:
+            with store_engine(request) as con:
                 panels = [_panel(s, principal, con, name, as_of) for name in PANELS]
         return render(request, "insight_warroom.html", principal, nav="insight", sub="warroom", panels=panels,
                       refresh=_refresh(request), as_of=as_of, as_of_param=request.query_params.get("as_of"))
@@ -192,7 +180,7 @@ def mount(app: FastAPI) -> None:
             if name not in PANEL_DATA or not principal.can("insight.warroom"):
                 return render(request, "404.html", principal, status=404)
             as_of = _day(request.query_params.get("as_of")) or queries.today(s)
-            with _engine(request) as con:
+            with store_engine(request) as con:
                 panel = _panel(s, principal, con, name, as_of)
         return render(request, "insight_panel.html", principal, panel=panel, refresh=_refresh(request),
                       as_of_param=request.query_params.get("as_of"))
@@ -274,7 +262,7 @@ def mount(app: FastAPI) -> None:
             principal = optional_principal(request, s)
             if principal is None:
                 return login_redirect(request)
-            with _engine(request) as con:
+            with store_engine(request) as con:
                 reps = queries.coaching(s, principal, con)
             rows = queries.list_calls(s, principal, person_id=person_id, emotion=emotion, topic=topic, limit=100)
         return render(request, "insight_calls.html", principal, nav="insight", sub="calls", reps=reps, rows=rows,
@@ -309,7 +297,7 @@ def mount(app: FastAPI) -> None:
             except ValueError as exc:
                 error = str(exc)
                 start, end = period_span(s, None)
-            with _engine(request) as con:
+            with store_engine(request) as con:
                 view = queries.funnel(s, principal, con, start, end, facet)
                 cohort_rows = queries.cohorts(s, principal, con, start, end)
         return render(request, "insight_funnel.html", principal, nav="insight", sub="funnel", view=view,
@@ -324,7 +312,7 @@ def mount(app: FastAPI) -> None:
         with get_container(request).read() as s:
             as_of = queries.today(s)
             start, end = _months(as_of, 12)
-            with _engine(request) as con:
+            with store_engine(request) as con:
                 sat = queries.saturation(s, principal, con, as_of + timedelta(days=1))
                 trend = queries.penetration(s, principal, con, start, end)
                 events = queries.competitor_events(s)
@@ -416,7 +404,7 @@ def mount(app: FastAPI) -> None:
                 return login_redirect(request)
             as_of = queries.today(s)
             start, end = _months(as_of, 12)
-            with _engine(request) as con:
+            with store_engine(request) as con:
                 view = queries.demand(s, principal, con, start, end)
             cluster = next((c for c in view.clusters if c["id"] == cluster_id), None)
             if cluster is None:

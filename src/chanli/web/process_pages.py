@@ -18,10 +18,9 @@ from urllib.parse import quote
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from chanli.api.deps import get_container, uow_for
+from chanli.api.deps import get_container, store_engine, uow_for
 from chanli.core.auth import Forbidden
 from chanli.core.db import utcnow
-from chanli.core.engine import connect_store
 from chanli.core.issues import ValidationFailed
 from chanli.org import queries as org_queries
 from chanli.process import LOST, GateBlocked, NotFound, queries, service
@@ -191,16 +190,12 @@ def mount(app: FastAPI) -> None:
 
     @app.get("/process/analytics", response_class=HTMLResponse, include_in_schema=False)
     def analytics(request: Request) -> Response:
-        container = get_container(request)
-        with container.read() as s:
+        with get_container(request).read() as s:
             principal = optional_principal(request, s)
             if principal is None:
                 return login_redirect(request)
-            con = connect_store(container.settings.database_url)
-            try:
+            with store_engine(request) as con:
                 figures = queries.analytics(s, con, now=utcnow())
-            finally:
-                con.disconnect()
         return render(request, "process_analytics.html", principal, nav="process", sub="analytics", a=figures,
                       pending=0)
 

@@ -9,17 +9,14 @@ subtree, so more than one cell changes.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from ibis.backends import BaseBackend
 
-from chanli.api.deps import get_container, uow_for
+from chanli.api.deps import get_container, store_engine, uow_for
 from chanli.core.auth import Forbidden, Principal
 from chanli.core.issues import ValidationFailed
 from chanli.org import queries as org_queries
@@ -34,7 +31,6 @@ from chanli.targets import (
     OkrLayer,
     PlanRequest,
     TargetStatus,
-    connect_store,
     parse_owner,
     queries,
     service,
@@ -46,15 +42,6 @@ __all__ = ["mount"]
 PERIOD_METHODS = ("equal", "seasonal", "working_days")
 OWNER_METHODS = ("capacity", "equal", "last_year", "potential")
 GRAIN_CHOICES = ("quarter,month", "quarter,month,week", "month", "quarter")
-
-
-@contextmanager
-def _engine(request: Request) -> Iterator[BaseBackend]:
-    con = connect_store(get_container(request).settings.database_url)
-    try:
-        yield con
-    finally:
-        con.disconnect()
 
 
 def _day(value: str | None) -> date | None:
@@ -170,7 +157,7 @@ def mount(app: FastAPI) -> None:
                 tuple(grains.split(",")),
                 name.strip(),
             )
-            with uow_for(request, principal) as uow, _engine(request) as con:
+            with uow_for(request, principal) as uow, store_engine(request) as con:
                 preview = service.create_plan(uow, principal, req, con)
                 uow.commit()
             plan_id = preview.plan_id
@@ -219,7 +206,7 @@ def mount(app: FastAPI) -> None:
         changed: list[int] = []
         try:
             amount = Decimal(value.replace(",", "").strip())
-            with uow_for(request, principal) as uow, _engine(request) as con:
+            with uow_for(request, principal) as uow, store_engine(request) as con:
                 changed = service.update_cell(uow, principal, target_id, amount, reason=reason or None, con=con)
                 uow.commit()
         except InvalidOperation:
@@ -276,7 +263,7 @@ def mount(app: FastAPI) -> None:
             )
             try:
                 owner = parse_owner(owner_text) if owner_text else None
-                with _engine(request) as con:
+                with store_engine(request) as con:
                     mine = queries.my_targets(s, principal, con, as_of=as_of, owner=owner, basis=basis)
             except (LookupError, ValueError):
                 return render(request, "404.html", principal, status=404)
@@ -344,7 +331,7 @@ def mount(app: FastAPI) -> None:
             head, rows = None, []
             try:
                 team = parse_owner(params["team"]) if params.get("team") else None
-                with _engine(request) as con:
+                with store_engine(request) as con:
                     head, rows = queries.team_board(
                         s, principal, con, period_label=period, metric_code=metric, team=team, as_of=as_of, basis=basis
                     )
@@ -398,7 +385,7 @@ def mount(app: FastAPI) -> None:
 
     def okr_context(s: Any, principal: Principal, request: Request, error: str | None = None) -> dict[str, Any]:
         period = request.query_params.get("period") or None
-        with _engine(request) as con:
+        with store_engine(request) as con:
             nodes = queries.okr_tree(s, principal, con, period_label=period, as_of=queries.today(s))
         return {
             "nodes": nodes,
