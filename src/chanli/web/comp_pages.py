@@ -23,18 +23,11 @@ from chanli.compensation import PlanInvalid, key_path_line, load_plan, queries, 
 from chanli.core.auth import Forbidden, Principal
 from chanli.core.issues import ValidationFailed
 from chanli.org import queries as org_queries
-from chanli.web.pages import login_redirect, optional_principal, render
+from chanli.web.pages import int_or_none, login_redirect, optional_principal, render
 
 __all__ = ["mount"]
 
 ERRORS = (ValueError, Forbidden, ValidationFailed, LookupError)
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except ValueError:
-        return None
 
 
 def _see_other(url: str) -> Response:
@@ -87,7 +80,7 @@ def mount(app: FastAPI) -> None:
         if principal is None:
             return login_redirect(request)
         with container.read() as s:
-            ctx = statement_context(s, principal, _int(request.query_params.get("statement")))
+            ctx = statement_context(s, principal, int_or_none(request.query_params.get("statement")))
             ctx["points"] = queries.my_points(s, principal)
             ctx["menu"] = queries.list_menu(s, principal)
         return page(request, "comp_me.html", principal, sub="me", error=request.query_params.get("error"), **ctx)
@@ -260,7 +253,7 @@ def mount(app: FastAPI) -> None:
             return not_found(request, principal)
         with container.read() as s:
             ctx = plans_context(
-                s, principal, request.query_params.get("plan"), _int(request.query_params.get("version"))
+                s, principal, request.query_params.get("plan"), int_or_none(request.query_params.get("version"))
             )
         return page(
             request,
@@ -433,7 +426,7 @@ def mount(app: FastAPI) -> None:
         try:
             with uow_for(request, principal) as uow:
                 service.grant_award(
-                    uow, principal, person_id, amount, reason, pay_as=pay_as, granted_by=_int(granted_by)
+                    uow, principal, person_id, amount, reason, pay_as=pay_as, granted_by=int_or_none(granted_by)
                 )
                 uow.commit()
         except ERRORS as exc:
@@ -477,8 +470,8 @@ def mount(app: FastAPI) -> None:
                         principal,
                         key,
                         periods,
-                        draft_version=_int(q.get("draft")),
-                        baseline_version=_int(q.get("baseline")),
+                        draft_version=int_or_none(q.get("draft")),
+                        baseline_version=int_or_none(q.get("baseline")),
                     )
                 except ERRORS as exc:
                     error = str(exc)
