@@ -83,6 +83,7 @@ TABLES = (
     "quotas",
     "prior_payouts",
 )
+_OPTIONAL = frozenset({"order_splits", "credit_notes", "exchange_rates"})  # fact tables often empty
 PPM = 1_000_000
 BP = 10_000
 
@@ -312,6 +313,30 @@ def _named(con: BaseBackend, per: Table) -> Table:
     return j.select("person_id", "product", "amount_fen")
 
 
+def _exact_cents(con: BaseBackend) -> bool:
+    """Whether order amounts are exact decimals of at most two places on ``con`` (not SQLite's
+    REAL): then a sum of amounts converted to fen equals the sum's conversion."""
+    dtype = con.table("orders").schema()["net_amount"]
+    return bool(dtype.is_decimal() and dtype.scale is not None and dtype.scale <= 2)
+
+
+def _booked_sums(con: BaseBackend, period: Period, currency: str) -> Table:
+    """(person_id, product_id, amount_fen): ``_per_product`` of the booking credits when there
+    are no splits, credit notes or exchange rates, summed before the conversion to fen instead
+    of after. The same figures (exact decimals, see ``_exact_cents``; amounts ≤ 0 credit
+    nothing either way) for about three quarters of the work: no per-line arithmetic."""
+    o = con.table("orders")
+    b = o.filter(
+        _kept(o, period.end),
+        o.signed_on >= period.start,
+        o.signed_on < period.end,
+        o.currency == currency,
+        o.net_amount > 0,
+    )
+    per = b.group_by(person_id=b.owner_id, product_id=b.product_id).agg(amount=b.net_amount.sum())
+    return per.select("person_id", "product_id", amount_fen=_fen(per.amount))
+
+
 def _revenue(credit: Table) -> Table:
     return credit.group_by(rev_person_id=credit.person_id).agg(revenue=credit.amount_fen.sum())
 
@@ -371,6 +396,9 @@ class RunCredits:
         many order lines went in)."""
         if basis not in self._tables:
             empty = self.empty_tables()
+            if basis is CreditBasis.BOOKING and empty >= _OPTIONAL and _exact_cents(self.con):
+                self._tables[basis] = self.stage(_named(self.con, _booked_sums(self.con, self.period, self.currency)))
+                return self._tables[basis]
             facts = credit_facts(self.con, self.period, basis, self.currency, empty)
             if self.con.name == "sqlite":  # its parser stack is small: cut the expression in two
                 facts = self.stage(facts)
@@ -382,7 +410,7 @@ class RunCredits:
         """Which of the optional fact tables have no rows (one tiny query per run: a row of each,
         if any), so the crediting expression can leave their joins out."""
         if self._empty is None:
-            names = ("order_splits", "credit_notes", "exchange_rates")
+            names = tuple(sorted(_OPTIONAL))
             probes = [self.con.table(n).limit(1).select(name=ibis.literal(n, type="string")) for n in names]
             found = probes[0]
             for probe in probes[1:]:
@@ -530,7 +558,19 @@ def _clawback(con: BaseBackend, plan: PlanVersion, period: Period, c: Component,
     end = period.end
     pp = con.table("prior_payouts")
     o = con.table("orders")
-    j = pp.join(o, pp.order_id == o.id)
+    quick = "credit_notes" in book.empty_tables() and params.uncollected_days is None
+    if quick:
+        # Without credit notes or a collection deadline, a payout of an active order with nothing
+        # clawed back yet nets to zero: only payouts of reversed orders, and those already partly
+        # clawed back, need their order. The first part probes the few reversed orders instead of
+        # all of them; the second is usually empty (and then costs no probe at all).
+        done = pp.clawed_back.fill_null(0)
+        fresh = pp.filter(done == 0)
+        j = fresh.join(o.filter(o.status != "active"), fresh.order_id == o.id)
+        touched = pp.filter(done != 0)
+        j = j.union(touched.join(o, touched.order_id == o.id))
+    else:
+        j = pp.join(o, pp.order_id == o.id)
     if "credit_notes" in book.empty_tables():
         j = j.mutate(notes_fen=ibis.null("int64"))
     else:
