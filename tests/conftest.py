@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("CHANLI_SHARED_DATA", ROOT.parent / "shared" / "data"))
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+pytest_plugins = ["tests.webhooks"]  # the ``hook`` fixture: a webhook receiver on localhost
 
 
 def skip_or_fail(reason: str) -> None:

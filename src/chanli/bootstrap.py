@@ -22,6 +22,8 @@ from chanli.schema import load_all_tables
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from chanli.integrations import Notifier
+
 __all__ = ["Container", "build", "create_app", "create_app_from_env", "main"]
 
 
@@ -33,6 +35,7 @@ class Container:
     engine: Engine
     session_factory: sessionmaker[Session]
     bus: EventBus = field(default_factory=EventBus)
+    notifier: Notifier | None = None  # set by build(); the served app wakes its robot job
 
     def uow(self, actor: Actor = SYSTEM) -> UnitOfWork:
         return UnitOfWork(self.session_factory, actor=actor, dispatch=self.bus.dispatch)
@@ -66,6 +69,7 @@ def _register_handlers(container: Container) -> None:
     notifier = integrations.Notifier(container.session_factory, robots=robots,
                                      gettext=translations("zh_CN").gettext)
     integrations.register(container.bus, notifier)
+    container.notifier = notifier
 
 
 def create_app(container: Container) -> FastAPI:
@@ -80,9 +84,13 @@ def create_app_from_env() -> FastAPI:
     container = build()
     app = create_app(container)
     if container.settings.scheduler:
-        from chanli.jobs import start_scheduler
+        from functools import partial
+
+        from chanli.jobs import start_scheduler, wake
 
         scheduler = start_scheduler(container)
+        if container.notifier is not None and container.notifier.robots:
+            container.notifier.wake = partial(wake, scheduler, "integrations.robots")
         app.router.on_shutdown.append(lambda: scheduler.shutdown(wait=False))
     return app
 

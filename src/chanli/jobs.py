@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from chanli.bootstrap import Container
 
-__all__ = ["JOBS", "Job", "JobBusy", "run_job", "start_scheduler"]
+__all__ = ["JOBS", "Job", "JobBusy", "run_job", "start_scheduler", "wake"]
 
 log = logging.getLogger(__name__)
 JOB_ACTOR = Actor(user_id=None, name="scheduler")
@@ -100,11 +100,24 @@ def _churn_score(c: Container, now: datetime) -> dict[str, Any]:
     return {"scored": scoring.scored, "raised": len(scoring.raised)}
 
 
+def _robots(c: Container, now: datetime) -> dict[str, Any]:
+    from chanli import integrations
+
+    robots = integrations.robots_from_settings(c.settings.robots, timeout=c.settings.robot_timeout_s)
+    with c.uow(JOB_ACTOR) as uow:
+        _single_runner(uow.session, "integrations.robots")
+        counts = integrations.service.send_pending(uow, robots, now=now)
+        uow.commit()
+    return counts
+
+
 JOBS: tuple[Job, ...] = (
     Job("routing.sla_sweep", "re-route leads not first-contacted within their SLA", every_minutes=10, run=_sla_sweep),
     Job("approvals.escalate", "move overdue approval requests one level up", every_minutes=30, run=_escalate),
     Job("process.regrade", "recompute every account's A/B/C grade", at_hour=2, run=_regrade),
     Job("insight.churn_score", "score accounts for churn risk and raise warnings", at_hour=3, run=_churn_score),
+    Job("integrations.robots", "post queued group-robot messages; retry the failed ones", every_minutes=1,
+        run=_robots),
 )
 
 
@@ -154,3 +167,12 @@ def start_scheduler(container: Container, time_zone: str = "Asia/Shanghai") -> B
             scheduler.add_job(tick, "cron", hour=j.at_hour, args=[j.name], id=j.name)
     scheduler.start()
     return scheduler
+
+
+def wake(scheduler: BackgroundScheduler, name: str) -> None:
+    """Run an interval job now instead of at its next tick (e.g. the robot outbox right after a
+    commit queued a message). Never raises: the next tick runs it anyway."""
+    try:
+        scheduler.modify_job(name, next_run_time=datetime.now(UTC))
+    except Exception:
+        log.exception("could not wake job %s; it runs at its next tick", name)

@@ -1,7 +1,9 @@
 """Group robots (群机器人): DingTalk, WeCom (企业微信) and Feishu/Lark custom bots. Each is a small
 class behind the ``Robot`` protocol that formats a text message in its vendor's JSON shape and
 POSTs it to the webhook URL with a short timeout. A robot that is down, slow or refuses the
-message is logged and never raised: the change it reports is already committed.
+message is logged and never raised: the change it reports is already committed. Messages reach
+robots through the outbox (``service.queue_robot_messages`` / ``service.send_pending``), so a
+robot that is down delays no request and loses nothing: the ``integrations.robots`` job retries.
 
 Vendor shapes (from their custom-robot docs):
 
@@ -38,6 +40,15 @@ class Robot(Protocol):
     kind: str
     kinds: frozenset[str]
 
+    @property
+    def key(self) -> str:
+        """Names this robot in the outbox without storing its URL (which holds the token)."""
+        ...
+
+    def post(self, text: str) -> str | None:
+        """Post ``text``; ``None`` when the vendor accepted it, else why not. Never raises."""
+        ...
+
     def send(self, text: str) -> bool:
         """Post ``text``; ``True`` when the vendor accepted it. Never raises."""
         ...
@@ -64,7 +75,11 @@ class _Webhook(ABC):
     def request(self, text: str) -> tuple[str, dict[str, Any]]:
         """The URL (with signing parameters where the vendor wants them there) and JSON body."""
 
-    def send(self, text: str) -> bool:
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{hashlib.sha256(self.url.encode()).hexdigest()[:12]}"
+
+    def post(self, text: str) -> str | None:
         url, body = self.request(text)
         try:
             response = httpx.post(url, json=body, timeout=self.timeout)
@@ -72,12 +87,15 @@ class _Webhook(ABC):
             answer = response.json() if response.content else {}
         except (httpx.HTTPError, ValueError) as exc:
             log.warning("%s robot could not be reached: %s", self.kind, exc)
-            return False
+            return f"unreachable: {exc}"[:300]
         code = answer.get("errcode", answer.get("code", answer.get("StatusCode", 0))) if isinstance(answer, dict) else 0
         if code not in (0, None):
             log.warning("%s robot refused the message: %s", self.kind, answer)
-            return False
-        return True
+            return f"refused: {answer}"[:300]
+        return None
+
+    def send(self, text: str) -> bool:
+        return self.post(text) is None
 
 
 class DingTalkRobot(_Webhook):

@@ -1,6 +1,7 @@
 """Notifications on a real store (SQLite and PostgreSQL): the after-commit handler registered by
 ``bootstrap.build`` fills the right inboxes from real use cases, a rolled-back change tells
-nobody, a down robot never undoes anything, and each person reads and marks only their own."""
+nobody, a down robot never undoes anything, robot messages wait in the outbox for the robot job
+(which retries with backoff and gives up at last), and each person reads and marks only their own."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from chanli.core.auth import Principal
 from chanli.core.config import RobotConfig
 from chanli.insight import ChurnRiskRaised
 from chanli.integrations import NotFound, queries, render_notice, service
+from chanli.integrations.service import MAX_ATTEMPTS, RETRY_MINUTES
+from chanli.integrations.tables import RobotMessage
+from chanli.jobs import run_job
 from chanli.org import queries as org_queries
 from chanli.org import service as org_service
 from chanli.process import TrialDraft
@@ -24,6 +28,7 @@ from chanli.routing import service as routing_service
 from chanli.web.i18n import translations
 from tests.factories import Org, create_lead
 from tests.unit.routing.test_engine import ADMIN
+from tests.webhooks import Hook
 
 NOW = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 ZH = translations("zh_CN").gettext
@@ -123,6 +128,80 @@ def test_a_robot_that_is_down_never_undoes_the_change_nor_the_inbox(store: Conta
         uow.commit()
     assert [kind for kind, _text, _link in _inbox(store, "sh1")] == ["churn_risk"]
 
+
+
+def _with_robot(store: Container, url: str) -> Container:
+    settings = store.settings.model_copy(update={"robots": [RobotConfig(kind="dingtalk", url=url)],
+                                                 "robot_timeout_s": 0.5})
+    return build(settings, engine=store.engine, session_factory=store.session_factory)
+
+
+def _outbox(store: Container) -> list[tuple[int, bool, bool, str | None]]:
+    """(attempts, sent, failed, last_error) of every robot message, oldest first."""
+    with store.read() as s:
+        return [(m.attempts, m.sent_at is not None, m.failed_at is not None, m.last_error)
+                for m in s.query(RobotMessage).order_by(RobotMessage.id)]
+
+
+def _warn_about_sh1(container: Container, org: Org) -> None:
+    with container.uow() as uow:
+        uow.queue(ChurnRiskRaised(3, org.acc_sh1, "上海客户甲", org.sh1, 0.81, (), None))
+        uow.commit()
+
+
+def test_robot_messages_wait_in_the_outbox_and_the_job_posts_each_once(store: Container, org: Org, hook: Hook) -> None:
+    container = _with_robot(store, hook.url)
+    woken: list[int] = []
+    assert container.notifier is not None
+    container.notifier.wake = lambda: woken.append(1)
+    _warn_about_sh1(container, org)
+    now = datetime.now(UTC)  # the outbox row was written at the real time
+    assert hook.received == [] and woken == [1]  # the commit waited for no robot; the job was woken
+    assert _outbox(store) == [(0, False, False, None)]
+    assert run_job(container, "integrations.robots", now) == {"sent": 1, "retrying": 0, "failed": 0}
+    [(_path, body)] = hook.received
+    assert "上海客户甲" in body["text"]["content"]
+    assert run_job(container, "integrations.robots", now) == {"sent": 0, "retrying": 0, "failed": 0}
+    assert len(hook.received) == 1 and _outbox(store) == [(1, True, False, None)]
+
+
+def test_a_refused_message_is_retried_after_its_backoff_until_the_robot_accepts_it(
+    store: Container, org: Org, hook: Hook
+) -> None:
+    container = _with_robot(store, hook.url)
+    hook.answer = {"errcode": 310000, "errmsg": "keywords not in content"}
+    _warn_about_sh1(container, org)
+    now = datetime.now(UTC)  # the outbox row was written at the real time
+    assert run_job(container, "integrations.robots", now)["retrying"] == 1
+    [(attempts, sent, failed, error)] = _outbox(store)
+    assert (attempts, sent, failed) == (1, False, False) and "keywords not in content" in (error or "")
+    early = now + timedelta(minutes=RETRY_MINUTES[0]) - timedelta(seconds=1)
+    assert run_job(container, "integrations.robots", early) == {"sent": 0, "retrying": 0, "failed": 0}
+    hook.answer = {"errcode": 0, "errmsg": "ok"}
+    assert run_job(container, "integrations.robots", early + timedelta(seconds=1))["sent"] == 1
+    assert _outbox(store) == [(2, True, False, None)]
+    assert len(hook.received) == 2
+
+
+def test_a_robot_that_stays_down_is_given_up_after_the_last_attempt(store: Container, org: Org) -> None:
+    container = _with_robot(store, "http://127.0.0.1:9/robot/send")
+    _warn_about_sh1(container, org)
+    now = datetime.now(UTC)  # the outbox row was written at the real time
+    at = now
+    for wait in RETRY_MINUTES:
+        assert run_job(container, "integrations.robots", at) == {"sent": 0, "retrying": 1, "failed": 0}
+        at += timedelta(minutes=wait)
+    assert run_job(container, "integrations.robots", at) == {"sent": 0, "retrying": 0, "failed": 1}
+    [(attempts, sent, failed, error)] = _outbox(store)
+    assert (attempts, sent, failed) == (MAX_ATTEMPTS, False, True) and (error or "").startswith("unreachable")
+    assert run_job(container, "integrations.robots", at + timedelta(days=1))["failed"] == 0  # never again
+
+
+def test_a_message_for_a_robot_no_longer_configured_is_given_up_at_once(store: Container, org: Org) -> None:
+    _warn_about_sh1(_with_robot(store, "https://oapi.dingtalk.com/robot/send?access_token=old"), org)
+    now = datetime.now(UTC)
+    assert run_job(store, "integrations.robots", now) == {"sent": 0, "retrying": 0, "failed": 1}
+    assert _outbox(store) == [(1, False, True, "robot no longer configured")]
 
 def test_each_person_reads_and_marks_only_their_own(store: Container, org: Org) -> None:
     with store.uow() as uow:

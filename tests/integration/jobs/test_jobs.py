@@ -1,14 +1,15 @@
-"""Timed jobs: idempotent, one runner at a time on PostgreSQL, clear errors for unknown names."""
+"""Timed jobs: idempotent, one runner at a time on PostgreSQL, clear errors for unknown names,
+and an interval job can be woken to run now."""
 
 from __future__ import annotations
 
 import zlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
 
-from chanli.jobs import JOBS, JobBusy, run_job
+from chanli.jobs import JOBS, JobBusy, run_job, start_scheduler, wake
 from tests.factories import Org
 
 NOW = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
@@ -29,6 +30,7 @@ def test_interval_jobs_run_cleanly_on_an_idle_store(store) -> None:  # type: ign
     assert run_job(store, "approvals.escalate", NOW) == {"escalated": 0}
     skipped = run_job(store, "insight.churn_score", NOW)
     assert (skipped["scored"], skipped["raised"]) == (0, 0) and "no churn model" in skipped["note"]
+    assert run_job(store, "integrations.robots", NOW) == {"sent": 0, "retrying": 0, "failed": 0}
 
 
 @pytest.mark.postgres
@@ -46,4 +48,16 @@ def test_unknown_jobs_are_named_with_the_known_ones(sqlite_store) -> None:  # ty
     with pytest.raises(KeyError, match=r"known: routing\.sla_sweep"):
         run_job(sqlite_store, "nope")
     names = {j.name for j in JOBS}
-    assert names == {"routing.sla_sweep", "approvals.escalate", "process.regrade", "insight.churn_score"}
+    assert names == {
+        "routing.sla_sweep", "approvals.escalate", "process.regrade", "insight.churn_score", "integrations.robots"}
+
+
+def test_waking_an_interval_job_runs_it_now_instead_of_at_its_next_tick(sqlite_store) -> None:  # type: ignore[no-untyped-def]
+    scheduler = start_scheduler(sqlite_store)
+    try:
+        job = scheduler.get_job("integrations.robots")
+        assert job.next_run_time > datetime.now(UTC) + timedelta(seconds=30)  # the first tick: a minute away
+        wake(scheduler, "integrations.robots")
+        assert scheduler.get_job("integrations.robots").next_run_time <= datetime.now(UTC) + timedelta(seconds=1)
+    finally:
+        scheduler.shutdown(wait=True)
