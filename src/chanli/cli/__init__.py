@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from chanli.cli import bench, data, demo, models  # noqa: F401 - data, demo: importing registers their commands
 from chanli.cli import comp as _comp
 from chanli.cli import insight as _insight
+from chanli.cli import notifications as _notifications
 from chanli.cli import process as _process
 from chanli.cli import routing as _routing
 from chanli.cli import targets as _targets
@@ -23,6 +24,7 @@ app.add_typer(_routing.app, name="routing")
 app.add_typer(_process.app, name="approvals")
 app.add_typer(_comp.app, name="comp")
 app.add_typer(_insight.app, name="insight")
+app.add_typer(_notifications.app, name="notifications")
 # one `chanli bench` group: capability shells contribute their benchmark commands to it
 bench.app.registered_commands.extend(_targets.bench_app.registered_commands)
 bench.app.registered_commands.extend(_routing.bench_app.registered_commands)

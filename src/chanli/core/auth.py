@@ -102,8 +102,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "insight.train": frozenset({Role.ADMIN, Role.SALES_OPS}),
     "insight.configure": frozenset({Role.ADMIN, Role.SALES_OPS}),
     "insight.intervene": frozenset({Role.ADMIN, Role.SALES_OPS, Role.MANAGER, Role.REP}),
-    # notifications: everyone reads and marks their own inbox (rows: their person's only)
+    # notifications: everyone reads and marks their own inbox (rows: their person's only); the
+    # back office checks the group-robot outbox (what was sent, what is retrying, what failed)
     "notifications.read": ALL_ROLES,
+    "notifications.outbox": frozenset({Role.ADMIN, Role.SALES_OPS}),
 }
 
 
