@@ -16,6 +16,7 @@ from rich.console import Console
 
 if TYPE_CHECKING:
     from chanli.bootstrap import Container
+    from chanli.core.auth import Principal
     from chanli.core.config import Settings
 
 console = Console()
@@ -54,6 +55,18 @@ def container() -> Container:
             fail(f"invalid settings: {exc.errors()[0]['msg']}", EXIT_BAD_INPUT)
         _state["container"] = builder(settings)
     return _state["container"]  # type: ignore[no-any-return]
+
+
+def login_principal(username: str) -> Principal:
+    """The principal of an active login (``--as``); an unknown or inactive one is bad input."""
+    from chanli.org import queries as org_queries
+    from chanli.org import service as org_service
+
+    with container().read() as s:
+        user = org_queries.user_by_username(s, username)
+        if user is None or not user.active:
+            fail(f"no active login {username!r}", EXIT_BAD_INPUT)
+        return org_service.principal_for_user(s, user)
 
 
 def reset() -> None:

@@ -19,14 +19,21 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from chanli.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, console, container, err_console, fail, print_json
+from chanli.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    console,
+    container,
+    err_console,
+    fail,
+    login_principal,
+    print_json,
+)
 from chanli.compensation import ENGINES, PlanInvalid, bench, load_plan, payroll, queries, service
 from chanli.core.auth import Forbidden, Principal, Role
 from chanli.core.db import Actor
 from chanli.core.issues import ValidationFailed
 from chanli.core.periods import business_date
-from chanli.org import queries as org_queries
-from chanli.org import service as org_service
 
 __all__ = ["app", "bench_app"]
 
@@ -47,11 +54,7 @@ ERRORS = (ValueError, Forbidden, ValidationFailed, LookupError)
 def _who(username: str | None) -> tuple[Principal, Actor]:
     if username is None:
         return OPERATOR, CLI_ACTOR
-    with container().read() as s:
-        user = org_queries.user_by_username(s, username)
-        if user is None or not user.active:
-            fail(f"no active login {username!r}", EXIT_BAD_INPUT)
-        principal = org_service.principal_for_user(s, user)
+    principal = login_principal(username)
     return principal, Actor(user_id=principal.user_id, name=principal.display_name)
 
 

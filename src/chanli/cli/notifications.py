@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from chanli.cli.common import EXIT_BAD_INPUT, console, container, fail, print_json
+from chanli.cli.common import EXIT_BAD_INPUT, console, container, fail, login_principal, print_json
 from chanli.core.auth import Principal, Role
 
 __all__ = ["app"]
@@ -20,17 +20,6 @@ app = typer.Typer(help="Notifications (通知): your inbox, and the group-robot 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 AsOption = Annotated[str, typer.Option("--as", help="Whose inbox: a login name.")]
 OPERATOR = Principal(user_id=0, username="cli", display_name="cli", role=Role.ADMIN)
-
-
-def _principal(username: str) -> Principal:
-    from chanli.org import queries as org_queries
-    from chanli.org import service as org_service
-
-    with container().read() as s:
-        user = org_queries.user_by_username(s, username)
-        if user is None or not user.active:
-            fail(f"no active login {username!r}", EXIT_BAD_INPUT)
-        return org_service.principal_for_user(s, user)
 
 
 @app.command("list")
@@ -44,7 +33,7 @@ def list_inbox(
     from chanli.integrations import queries, render_notice
     from chanli.web.i18n import translations
 
-    principal = _principal(as_user)
+    principal = login_principal(as_user)
     gettext = translations("zh_CN").gettext
     with container().read() as s:
         rows = queries.list_mine(s, principal, unread_only=unread, limit=limit)
@@ -74,7 +63,7 @@ def mark(
 
     if (notification_id is None) == (not all_):
         fail("give a notice id or --all (not both)", EXIT_BAD_INPUT)
-    principal = _principal(as_user)
+    principal = login_principal(as_user)
     now = datetime.now(UTC)
     with container().uow() as uow:
         try:

@@ -13,12 +13,10 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from chanli.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, console, container, fail, print_json
+from chanli.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, console, container, fail, login_principal, print_json
 from chanli.core.auth import Forbidden, Principal, Role
 from chanli.core.db import Actor, utcnow
 from chanli.core.issues import ValidationFailed
-from chanli.org import queries as org_queries
-from chanli.org import service as org_service
 from chanli.process import NotFound, queries, service
 
 __all__ = ["app"]
@@ -31,13 +29,7 @@ AsOption = Annotated[str | None, typer.Option("--as", help="Act as this login (d
 
 
 def _principal(username: str | None) -> Principal:
-    if username is None:
-        return CLI_PRINCIPAL
-    with container().read() as s:
-        user = org_queries.user_by_username(s, username)
-        if user is None or not user.active:
-            fail(f"no active login {username!r}", EXIT_BAD_INPUT)
-        return org_service.principal_for_user(s, user)
+    return CLI_PRINCIPAL if username is None else login_principal(username)
 
 
 def _row(r: queries.ApprovalRow) -> dict[str, Any]:
