@@ -14,7 +14,7 @@ Whatever fails here is logged by the bus and never undoes the change that was re
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from itertools import groupby
 
@@ -101,23 +101,14 @@ def mark_all_read(uow: UnitOfWork, principal: Principal, *, now: datetime) -> in
 # --- the after-commit handler -----------------------------------------------------------------
 
 
-def _names(s: Session, ids: Iterable[int | None]) -> dict[int, str]:
-    out = {}
-    for pid in sorted({i for i in ids if i is not None}):
-        row = org_queries.get_person(s, SYSTEM_PRINCIPAL, pid)
-        if row is not None:
-            out[pid] = row.name
-    return out
-
-
 def context_for(s: Session, event: object) -> Context:
     """Look up what ``rules.notices_for`` needs beyond the event (read-only)."""
     if isinstance(event, LeadSlaBreached):
-        return Context(names=_names(s, [event.previous_owner_id, event.new_owner_id]))
+        return Context(names=org_queries.person_names(s, [event.previous_owner_id, event.new_owner_id]))
     if isinstance(event, ApprovalDecided | ApprovalEscalated):
         row = process_queries.get_approval(s, SYSTEM_PRINCIPAL, event.request_id)
         titles = {event.request_id: row.title} if row else {}
-        names = _names(s, [event.from_person_id]) if isinstance(event, ApprovalEscalated) else {}
+        names = org_queries.person_names(s, [event.from_person_id]) if isinstance(event, ApprovalEscalated) else {}
         return Context(names=names, approval_titles=titles)
     if isinstance(event, rules.RunApproved):
         people = tuple(st.person_id for st in comp_queries.run_statements(s, SYSTEM_PRINCIPAL, event.run_id))
@@ -203,7 +194,7 @@ class Notifier:
             deliver(uow, notices, now=at)
             queued = 0
             if self.robots:
-                names = _names(uow.session, [n.person_id for n in notices])
+                names = org_queries.person_names(uow.session, [n.person_id for n in notices])
                 queued = queue_robot_messages(uow, self.robots, notices, names, self.gettext, now=at)
             uow.commit()
         if queued and self.wake is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -27,6 +27,7 @@ __all__ = [
     "list_teams",
     "list_users",
     "names_to_ids",
+    "person_names",
     "reference_keys",
     "rows_by_key",
     "user_by_id",
@@ -256,6 +257,18 @@ def reference_keys(s: Session, entity: str, ids: Sequence[int]) -> dict[int, str
         stmt = select(table.id, table.external_id, table.name).where(table.id.in_(keys[i : i + 900]))
         for id_, ext, name in s.execute(stmt):
             out[id_] = ext or name
+    return out
+
+
+def person_names(s: Session, ids: Iterable[int | None]) -> dict[int, str]:
+    """id → name of the people among ``ids`` (``None`` and unknown ids left out), in a query per
+    900 ids, not one per person: a notice may address everyone in a pay run. Unscoped: callers
+    are system handlers that already know whom they tell."""
+    keys = sorted({i for i in ids if i is not None})
+    out: dict[int, str] = {}
+    for i in range(0, len(keys), 900):  # stay under SQLite's bound-parameter limit
+        for id_, name in s.execute(select(Person.id, Person.name).where(Person.id.in_(keys[i : i + 900]))):
+            out[id_] = name
     return out
 
 

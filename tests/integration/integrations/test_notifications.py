@@ -160,7 +160,7 @@ def test_robot_messages_wait_in_the_outbox_and_the_job_posts_each_once(store: Co
     assert _outbox(store) == [(0, False, False, None)]
     assert run_job(container, "integrations.robots", now) == {"sent": 1, "retrying": 0, "failed": 0}
     [(_path, body)] = hook.received
-    assert "上海客户甲" in body["text"]["content"]
+    assert "· 张三：" in body["text"]["content"] and "上海客户甲" in body["text"]["content"]  # the rep, by name
     assert run_job(container, "integrations.robots", now) == {"sent": 0, "retrying": 0, "failed": 0}
     assert len(hook.received) == 1 and _outbox(store) == [(1, True, False, None)]
 
