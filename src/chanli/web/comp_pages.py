@@ -21,9 +21,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from chanli.api.deps import get_container, uow_for
 from chanli.compensation import PlanInvalid, key_path_line, load_plan, queries, sample, service
 from chanli.core.auth import Forbidden, Principal
+from chanli.core.db import UnitOfWork
 from chanli.core.issues import ValidationFailed
 from chanli.org import queries as org_queries
-from chanli.web.pages import int_or_none, login_redirect, optional_principal, render
+from chanli.web.pages import int_or_none, login_redirect, optional_principal, page_action, render
 
 __all__ = ["mount"]
 
@@ -98,29 +99,23 @@ def mount(app: FastAPI) -> None:
 
     @app.post("/comp/lines/{line_id:int}/dispute", include_in_schema=False)
     def dispute_line(request: Request, line_id: int, comment: str = Form(""), back: str = Form("/comp/me")) -> Response:
-        principal, _ = who(request)
-        if principal is None:
-            return login_redirect(request)
-        try:
-            with uow_for(request, principal) as uow:
-                d = service.open_dispute(uow, principal, line_id, comment)
-                uow.commit()
-        except ERRORS as exc:
-            return _see_other(f"/comp/me?error={_q(str(exc))}")
-        return _see_other(f"/comp/disputes/{d.id}")
+        return page_action(
+            request,
+            lambda uow, principal: service.open_dispute(uow, principal, line_id, comment),
+            done=lambda d: f"/comp/disputes/{d.id}",
+            failed="/comp/me",
+            errors=ERRORS,
+        )
 
     @app.post("/comp/menu/{item_id:int}/redeem", include_in_schema=False)
     def redeem(request: Request, item_id: int, note: str = Form("")) -> Response:
-        principal, _ = who(request)
-        if principal is None:
-            return login_redirect(request)
-        try:
-            with uow_for(request, principal) as uow:
-                service.request_redemption(uow, principal, item_id, note)
-                uow.commit()
-        except ERRORS as exc:
-            return _see_other(f"/comp/me?error={_q(str(exc))}")
-        return _see_other("/comp/me#points")
+        return page_action(
+            request,
+            lambda uow, principal: service.request_redemption(uow, principal, item_id, note),
+            done="/comp/me#points",
+            failed="/comp/me",
+            errors=ERRORS,
+        )
 
     # --- team statements ---------------------------------------------------------------------
 
@@ -167,16 +162,13 @@ def mount(app: FastAPI) -> None:
     def create_run(
         request: Request, plan: str = Form(...), period: str = Form(...), engine: str = Form("store")
     ) -> Response:
-        principal, _ = who(request)
-        if principal is None:
-            return login_redirect(request)
-        try:
-            with uow_for(request, principal) as uow:
-                outcome = service.run_period(uow, principal, plan, period.strip(), engine=engine)
-                uow.commit()
-        except ERRORS as exc:
-            return _see_other(f"/comp/runs?error={_q(str(exc))}")
-        return _see_other(f"/comp/runs/{outcome.run_id}")
+        return page_action(
+            request,
+            lambda uow, principal: service.run_period(uow, principal, plan, period.strip(), engine=engine),
+            done=lambda outcome: f"/comp/runs/{outcome.run_id}",
+            failed="/comp/runs",
+            errors=ERRORS,
+        )
 
     @app.get("/comp/runs/{run_id:int}", response_class=HTMLResponse, include_in_schema=False)
     def run_page(request: Request, run_id: int) -> Response:
@@ -210,23 +202,19 @@ def mount(app: FastAPI) -> None:
 
     @app.post("/comp/runs/{run_id:int}/{action}", include_in_schema=False)
     def run_action(request: Request, run_id: int, action: str, reason: str = Form("")) -> Response:
-        principal, _ = who(request)
-        if principal is None:
-            return login_redirect(request)
         if action not in ("submit", "approve", "reject"):
-            return not_found(request, principal)
-        try:
-            with uow_for(request, principal) as uow:
-                if action == "submit":
-                    service.submit_run(uow, principal, run_id)
-                elif action == "approve":
-                    service.approve_run(uow, principal, run_id)
-                else:
-                    service.reject_run(uow, principal, run_id, reason)
-                uow.commit()
-        except ERRORS as exc:
-            return _see_other(f"/comp/runs/{run_id}?error={_q(str(exc))}")
-        return _see_other(f"/comp/runs/{run_id}")
+            principal, _ = who(request)
+            return login_redirect(request) if principal is None else not_found(request, principal)
+
+        def work(uow: UnitOfWork, principal: Principal) -> None:
+            if action == "submit":
+                service.submit_run(uow, principal, run_id)
+            elif action == "approve":
+                service.approve_run(uow, principal, run_id)
+            else:
+                service.reject_run(uow, principal, run_id, reason)
+
+        return page_action(request, work, done=f"/comp/runs/{run_id}", failed=f"/comp/runs/{run_id}", errors=ERRORS)
 
     # --- plan editor ---------------------------------------------------------------------------
 
@@ -312,16 +300,13 @@ def mount(app: FastAPI) -> None:
 
     @app.post("/comp/plans/{key}/publish/{version:int}", include_in_schema=False)
     def publish(request: Request, key: str, version: int) -> Response:
-        principal, _ = who(request)
-        if principal is None:
-            return login_redirect(request)
-        try:
-            with uow_for(request, principal) as uow:
-                service.publish_version(uow, principal, key, version)
-                uow.commit()
-        except ERRORS as exc:
-            return _see_other(f"/comp/plans?plan={_q(key)}&error={_q(str(exc))}")
-        return _see_other(f"/comp/plans?plan={_q(key)}&version={version}")
+        return page_action(
+            request,
+            lambda uow, principal: service.publish_version(uow, principal, key, version),
+            done=f"/comp/plans?plan={_q(key)}&version={version}",
+            failed=f"/comp/plans?plan={_q(key)}",
+            errors=ERRORS,
+        )
 
     # --- disputes ------------------------------------------------------------------------------
 
@@ -356,33 +341,27 @@ def mount(app: FastAPI) -> None:
 
     @app.post("/comp/disputes/{dispute_id:int}/comment", include_in_schema=False)
     def dispute_comment(request: Request, dispute_id: int, body: str = Form("")) -> Response:
-        principal, _ = who(request)
-        if principal is None:
-            return login_redirect(request)
-        try:
-            with uow_for(request, principal) as uow:
-                service.comment_dispute(uow, principal, dispute_id, body)
-                uow.commit()
-        except ERRORS as exc:
-            return _see_other(f"/comp/disputes/{dispute_id}?error={_q(str(exc))}")
-        return _see_other(f"/comp/disputes/{dispute_id}")
+        return page_action(
+            request,
+            lambda uow, principal: service.comment_dispute(uow, principal, dispute_id, body),
+            done=f"/comp/disputes/{dispute_id}",
+            failed=f"/comp/disputes/{dispute_id}",
+            errors=ERRORS,
+        )
 
     @app.post("/comp/disputes/{dispute_id:int}/resolve", include_in_schema=False)
     def dispute_resolve(
         request: Request, dispute_id: int, decision: str = Form(...), reason: str = Form(""), amount: str = Form("")
     ) -> Response:
-        principal, _ = who(request)
-        if principal is None:
-            return login_redirect(request)
-        try:
-            with uow_for(request, principal) as uow:
-                service.resolve_dispute(
-                    uow, principal, dispute_id, accept=decision == "accept", reason=reason, amount=amount or None
-                )
-                uow.commit()
-        except ERRORS as exc:
-            return _see_other(f"/comp/disputes/{dispute_id}?error={_q(str(exc))}")
-        return _see_other(f"/comp/disputes/{dispute_id}")
+        return page_action(
+            request,
+            lambda uow, principal: service.resolve_dispute(
+                uow, principal, dispute_id, accept=decision == "accept", reason=reason, amount=amount or None
+            ),
+            done=f"/comp/disputes/{dispute_id}",
+            failed=f"/comp/disputes/{dispute_id}",
+            errors=ERRORS,
+        )
 
     # --- lightning awards ------------------------------------------------------------------------
 
@@ -420,31 +399,27 @@ def mount(app: FastAPI) -> None:
         pay_as: str = Form("cash"),
         granted_by: str = Form(""),
     ) -> Response:
-        principal, _ = who(request)
-        if principal is None:
-            return login_redirect(request)
-        try:
-            with uow_for(request, principal) as uow:
-                service.grant_award(
-                    uow, principal, person_id, amount, reason, pay_as=pay_as, granted_by=int_or_none(granted_by)
-                )
-                uow.commit()
-        except ERRORS as exc:
-            return _see_other(f"/comp/awards?error={_q(str(exc))}")
-        return _see_other("/comp/awards")
+        return page_action(
+            request,
+            lambda uow, principal: service.grant_award(
+                uow, principal, person_id, amount, reason, pay_as=pay_as, granted_by=int_or_none(granted_by)
+            ),
+            done="/comp/awards",
+            failed="/comp/awards",
+            errors=ERRORS,
+        )
 
     @app.post("/comp/awards/{award_id:int}/{decision}", include_in_schema=False)
     def decide(request: Request, award_id: int, decision: str, reason: str = Form("")) -> Response:
-        principal, _ = who(request)
-        if principal is None:
-            return login_redirect(request)
-        try:
-            with uow_for(request, principal) as uow:
-                service.decide_award(uow, principal, award_id, approve=decision == "approve", reason=reason)
-                uow.commit()
-        except ERRORS as exc:
-            return _see_other(f"/comp/awards?error={_q(str(exc))}")
-        return _see_other("/comp/awards")
+        return page_action(
+            request,
+            lambda uow, principal: service.decide_award(
+                uow, principal, award_id, approve=decision == "approve", reason=reason
+            ),
+            done="/comp/awards",
+            failed="/comp/awards",
+            errors=ERRORS,
+        )
 
     # --- what-if -----------------------------------------------------------------------------------
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, File, Form, Request, UploadFile
@@ -38,7 +37,7 @@ from chanli.insight import (
     rules,
     service,
 )
-from chanli.web.pages import int_or_none, login_redirect, optional_principal, render
+from chanli.web.pages import int_or_none, login_redirect, optional_principal, page_action, render
 
 __all__ = ["PANELS", "mount"]
 
@@ -218,19 +217,9 @@ def mount(app: FastAPI) -> None:
                       can_act=principal.can("insight.intervene"))
 
     def _act(request: Request, warning_id: int, work: Any) -> Response:
-        with get_container(request).read() as s:
-            principal = optional_principal(request, s)
-            if principal is None:
-                return login_redirect(request)
-        try:
-            with uow_for(request, principal) as uow:
-                work(uow, principal)
-                uow.commit()
-        except NotFound:
-            return render(request, "404.html", principal, status=404)
-        except (Forbidden, ValidationFailed, ValueError) as exc:
-            return RedirectResponse(f"/insight/churn/{warning_id}?error={quote(str(exc))}", status_code=303)
-        return RedirectResponse(f"/insight/churn/{warning_id}", status_code=303)
+        back = f"/insight/churn/{warning_id}"
+        return page_action(request, work, done=back, failed=back, missing=(NotFound,),
+                           errors=(Forbidden, ValidationFailed, ValueError))
 
     @app.post("/insight/churn/{warning_id:int}/interventions", include_in_schema=False)
     def add_intervention(request: Request, warning_id: int, kind: str = Form(...), happened_on: str = Form(""),

@@ -37,8 +37,9 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from chanli.api.deps import get_container, principal_from_request
+from chanli.api.deps import get_container, principal_from_request, uow_for
 from chanli.core.auth import NotAuthenticated, Principal, verify_password
+from chanli.core.db import UnitOfWork
 from chanli.core.money import format_money
 from chanli.core.periods import FiscalCalendar, Grain
 from chanli.crm import model as crm_model
@@ -158,6 +159,36 @@ def login_redirect(request: Request) -> Response:
         # HX-Redirect makes the browser itself go to the login page.
         return Response(status_code=401, headers={"HX-Redirect": location})
     return RedirectResponse(location, status_code=303)
+
+
+def page_action(
+    request: Request,
+    work: Callable[[UnitOfWork, Principal], T],
+    *,
+    done: str | Callable[[T], str],
+    failed: str,
+    errors: tuple[type[Exception], ...],
+    missing: tuple[type[Exception], ...] = (),
+) -> Response:
+    """What every form post does around its use case: the caller (else the login page), ``work``
+    in one unit of work that commits, then 303 to ``done`` (a path, or made from ``work``'s
+    result). When ``work`` raises one of ``errors`` nothing is committed and the browser goes
+    back to ``failed`` with the message as ``error=`` (cut to 300 characters, to keep the URL
+    short); one of ``missing`` answers the 404 page."""
+    with get_container(request).read() as s:
+        principal = optional_principal(request, s)
+    if principal is None:
+        return login_redirect(request)
+    try:
+        with uow_for(request, principal) as uow:
+            result = work(uow, principal)
+            uow.commit()
+    except missing:
+        return render(request, "404.html", principal, status=404)
+    except errors as exc:
+        sep = "&" if "?" in failed else "?"
+        return RedirectResponse(f"{failed}{sep}error={quote(str(exc)[:300], safe='')}", status_code=303)
+    return RedirectResponse(done(result) if callable(done) else done, status_code=303)
 
 
 def _local_path(target: str) -> str:

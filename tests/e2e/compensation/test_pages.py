@@ -48,6 +48,20 @@ def test_run_review_shows_totals_outliers_and_the_maker_checker_buttons(site: Si
     assert 'data-run-status="approved"' in site.client.get(f"/comp/runs/{out.run_id}").text
 
 
+
+def test_a_refused_action_goes_back_to_its_page_with_the_reason_and_changes_nothing(site: Site):
+    out = site.world.run("2026-10")
+    site.login("comp")
+    assert site.client.post(f"/comp/runs/{out.run_id}/submit").status_code == 303
+    r = site.client.post(f"/comp/runs/{out.run_id}/approve")  # the maker may not check their own run
+    assert r.status_code == 303 and r.headers["location"].startswith(f"/comp/runs/{out.run_id}?error=")
+    page = site.client.get(r.headers["location"]).text
+    assert 'data-testid="comp-error"' in page and "comp.approve" in page
+    assert 'data-run-status="submitted"' in page
+    assert site.client.post(f"/comp/runs/{out.run_id}/publish").status_code == 404  # no such action
+    site.client.cookies.clear()  # logged out: the login page, with the way back
+    assert site.client.post(f"/comp/runs/{out.run_id}/approve").headers["location"].startswith("/login?next=")
+
 def test_the_plan_editor_shows_each_problem_beside_its_line(site: Site):
     site.login("comp")
     bad = SAMPLE_PLAN.replace("rate: 5%", "rate: -5%")
